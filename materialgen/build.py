@@ -1,0 +1,334 @@
+"""Run the stages for each language and material, and write the PDFs that pass the check.
+
+Everything is loaded and validated before anything is written. Each document is laid out,
+copyfitted, checked, and only then written to a temporary file that is renamed into place:
+a failed document leaves no PDF behind (not even an older one), and never touches another's.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import ctypes.util
+import dataclasses
+import datetime
+import multiprocessing
+import os
+import time
+import traceback
+from pathlib import Path
+
+from . import fonts as fonts_module
+from .catalogs import Catalog, Translator, catalog_path, read_catalog
+from .content import Content, Material, load_content, stale_resources
+from .errors import InputError, InputErrors
+from .languages import Language, load_languages
+from .render import Options, Renderer, Section
+
+
+@dataclasses.dataclass
+class Project:
+    """Where everything lives; tests point it at a copy."""
+
+    root: Path
+    output_dir: Path | None = None
+
+    @property
+    def materials_dir(self) -> Path:
+        return self.root / "materials"
+
+    @property
+    def locales_dir(self) -> Path:
+        return self.root / "locales"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def fonts_dir(self) -> Path:
+        return self.templates_dir / "fonts"
+
+    @property
+    def output(self) -> Path:
+        return self.output_dir or self.root / "output"
+
+    def pdf_path(self, lang: str, material: str) -> Path:
+        return self.output / lang / f"{material}.pdf"
+
+
+@dataclasses.dataclass
+class Data:
+    """Everything loaded and validated, ready to render."""
+
+    fonts: list[fonts_module.FontFile]
+    languages: dict[str, Language]
+    content: Content
+    catalogs: dict[str, Catalog | None]
+    catalog_errors: dict[str, list[InputError]]
+    warnings: list[InputError]
+
+
+@dataclasses.dataclass
+class Result:
+    lang: str
+    material: str
+    path: Path | None = None
+    pages: int = 0
+    scale: float = 1.0
+    problems: list[str] = dataclasses.field(default_factory=list)
+    missing: dict = dataclasses.field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def load(
+    project: Project,
+    organisation: Path | None,
+    langs: list[str] | None,
+    today: datetime.date | None = None,
+) -> Data:
+    """Load fonts, languages, content and catalogs. Content errors raise InputErrors;
+    a broken catalog only marks its language as failed."""
+    errors: list[InputError] = []
+
+    def attempt(function, *args):
+        try:
+            return function(*args)
+        except InputError as error:
+            errors.append(error)
+        except InputErrors as many:
+            errors.extend(many.errors)
+        return None
+
+    fonts = attempt(fonts_module.load_fonts, project.templates_dir / "fonts.yaml") or []
+    families = {font.family for font in fonts}
+    languages = attempt(load_languages, project.locales_dir / "languages.yaml", families) or {}
+    content = attempt(load_content, project.materials_dir, organisation)
+    for code in langs or ():
+        if languages and code not in languages:
+            errors.append(
+                InputError(
+                    f"unknown language '{code}' (known: {', '.join(languages)})",
+                    project.locales_dir / "languages.yaml",
+                )
+            )
+    if not errors:
+        renderer = Renderer(project.templates_dir, fonts, languages)
+        errors += renderer.check_templates()
+    if errors:
+        raise InputErrors(errors)
+    missing = fonts_module.missing_prepared(fonts, project.fonts_dir)
+    if missing:
+        raise InputError(
+            f"{len(missing)} font files are not prepared (first: "
+            f"{missing[0].prepared_name}): run ./setup.sh",
+            project.fonts_dir,
+        )
+    catalogs: dict[str, Catalog | None] = {}
+    catalog_errors: dict[str, list[InputError]] = {}
+    for code, language in languages.items():
+        if code == "en":
+            catalogs[code] = None
+            continue
+        path = catalog_path(project.locales_dir, code)
+        if not path.is_file():
+            catalog_errors[code] = [InputError(f"no catalog for '{code}' ({language.name})", path)]
+            continue
+        try:
+            catalogs[code] = read_catalog(path, language)
+        except InputError as error:
+            catalog_errors[code] = [error]
+        except InputErrors as many:
+            catalog_errors[code] = many.errors
+    warnings = stale_resources(content, today or datetime.date.today())
+    return Data(fonts, languages, content, catalogs, catalog_errors, warnings)
+
+
+def poster_languages(material: Material, lang: str, override: list[str] | None) -> list[str]:
+    """The document's own language first, then the others the poster shows, once each."""
+    others = override if override is not None else material.poster_languages
+    return list(dict.fromkeys([lang, *others]))
+
+
+def expected_numbers(material: Material, content: Content) -> tuple[str, ...]:
+    numbers = []
+    for ident in material.resources:
+        resource = content.resources[ident]
+        numbers += [n for n in (resource.phone, resource.text_number) if n]
+    if content.organisation and content.organisation.phone:
+        numbers.append(content.organisation.phone)
+    return tuple(dict.fromkeys(numbers))
+
+
+# --- the worker side: everything below runs where WeasyPrint is imported ------------------
+
+_worker = {}
+
+
+def _init_worker(project: Project, data: Data, options: Options) -> None:
+    fonts_module.isolate(project.fonts_dir)
+    from .layout import Layout
+
+    _worker["layout"] = Layout(project.templates_dir)
+    _worker["renderer"] = Renderer(project.templates_dir, data.fonts, data.languages)
+    _worker.update(project=project, data=data, options=options)
+
+
+def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
+    """Render, copyfit, check and write one document (in a worker)."""
+    from .checks import Expectations, check_document
+
+    started = time.perf_counter()
+    project, data, options = _worker["project"], _worker["data"], _worker["options"]
+    layout, renderer = _worker["layout"], _worker["renderer"]
+    material = data.content.materials[material_id]
+    result = Result(lang, material_id)
+    target = project.pdf_path(lang, material_id)
+    sections = [
+        Section(data.languages[code], Translator(data.languages[code], data.catalogs[code]))
+        for code in section_langs
+    ]
+    min_pt = None
+    if material.min_font_size:
+        min_pt = {
+            code: material.min_font_size * data.languages[code].font_scale for code in section_langs
+        }
+    expect = Expectations(
+        pages=material.pages,
+        safe_mm=options.safe_mm,
+        fonts_by_lang={code: lang_.fonts for code, lang_ in data.languages.items()},
+        min_font_pt=min_pt,
+        numbers=expected_numbers(material, data.content),
+    )
+
+    def attempt(scale: float):
+        warnings: list[str] = []
+        html = renderer.render(material, sections, data.content, options, scale)
+        document = layout.render(html, warnings)
+        problems, _ = check_document(document, expect)
+        return document, problems, warnings
+
+    try:
+        document, problems, warnings = attempt(1.0)
+        scale = 1.0
+        if any(p.fit for p in problems):
+            document, problems, warnings, scale = _copyfit(
+                attempt, material.copyfit_floor, (document, problems, warnings)
+            )
+        result.scale = scale
+        result.pages = len(document.pages)
+        # A sheet repeats the card ten times: report each problem once.
+        result.problems = list(
+            dict.fromkeys([str(p) for p in problems] + [f"WeasyPrint: {w}" for w in warnings])
+        )
+        if result.ok:
+            result.path = _write_atomically(layout, document, target, result.problems)
+    except InputError as error:
+        result.problems.append(str(error))
+    except Exception as error:  # a BlockedURL is a BaseException and passes through below
+        detail = traceback.format_exc() if options.debug else f"{type(error).__name__}: {error}"
+        result.problems.append(detail)
+    except BaseException as error:
+        if type(error).__name__ != "BlockedURL":
+            raise
+        result.problems.append(str(error))
+    if not result.ok:
+        target.unlink(missing_ok=True)
+    for section in sections:
+        for key, reason in section.translator.missing.items():
+            result.missing[(section.language.code, *key)] = reason
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _copyfit(attempt, floor: float, first):
+    """The largest type scale between ``floor`` and 1 at which everything fits.
+
+    Bisection on one scale factor of the root type size; each step lays out (without
+    writing). When even the floor does not fit, the problems at the floor are returned.
+    """
+    document, problems, warnings = attempt(floor)
+    if any(p.fit for p in problems):
+        message = f"does not fit even with type reduced to {floor:.0%}: shorten the text"
+        problems = [
+            dataclasses.replace(p, message=f"{p.message} ({message})") if p.fit else p
+            for p in problems
+        ]
+        return document, problems, warnings, floor
+    best = (document, problems, warnings, floor)
+    low, high = floor, 1.0
+    while high - low > 0.01:
+        middle = (low + high) / 2
+        document, problems, warnings = attempt(middle)
+        if any(p.fit for p in problems):
+            high = middle
+        else:
+            low = middle
+            best = (document, problems, warnings, middle)
+    return best
+
+
+def _write_atomically(layout, document, target: Path, problems: list[str]) -> Path | None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    warnings: list[str] = []
+    try:
+        layout.write(document, tmp, warnings)
+        if warnings:
+            problems.extend(f"WeasyPrint: {w}" for w in warnings)
+            return None
+        tmp.replace(target)
+        return target
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def hb_subset_missing() -> bool:
+    return ctypes.util.find_library("harfbuzz-subset") is None
+
+
+def run(
+    project: Project,
+    data: Data,
+    langs: list[str],
+    material_ids: list[str],
+    options: Options,
+    poster_override: list[str] | None,
+    jobs: int,
+):
+    """Build every (language, material) pair, yielding Results in a stable order."""
+    tasks = []
+    for lang in langs:
+        for material_id in material_ids:
+            material = data.content.materials[material_id]
+            section_langs = [lang]
+            if material.poster_languages or poster_override is not None:
+                section_langs = poster_languages(material, lang, poster_override)
+            tasks.append((lang, material_id, section_langs))
+    failed_langs = set(data.catalog_errors)
+    runnable = [t for t in tasks if not failed_langs & set(t[2])]
+    for lang, material_id, section_langs in tasks:
+        if (lang, material_id, section_langs) not in runnable:
+            data_errors = [
+                str(e) for code in section_langs for e in data.catalog_errors.get(code, [])
+            ]
+            project.pdf_path(lang, material_id).unlink(missing_ok=True)
+            yield Result(lang, material_id, problems=["catalog has errors"] + data_errors)
+    if jobs <= 1 or len(runnable) <= 1:
+        _init_worker(project, data, options)
+        for task in runnable:
+            yield build_one(*task)
+        return
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(project, data, options),
+    ) as pool:
+        futures = [pool.submit(build_one, *task) for task in runnable]
+        for future in futures:
+            yield future.result()

@@ -1,0 +1,250 @@
+"""Reading gettext catalogs and translating with them.
+
+The generator reads the .po files directly: a translator edits one and re-runs, nothing else.
+Translations are data, so they are escaped like any other text; only an allow-list of inline
+tags survives (Jinja's own i18n extension would mark every translation as safe HTML).
+A string missing from a catalog, empty or fuzzy, falls back to English and is recorded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+from pathlib import Path
+
+from babel.messages.pofile import PoFileError, read_po
+from markupsafe import Markup, escape
+
+from .errors import InputError, InputErrors
+from .languages import Language
+from .segment import insert_breaks
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
+ALLOWED_TAGS = ("strong", "em")
+TAG = re.compile(r"</?([A-Za-z][\w-]*)[^>]*>")
+NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
+# Controls and invisible characters a translation must not carry: bidi embeddings, overrides
+# and isolates (the templates isolate numbers themselves), zero-width characters (the renderer
+# inserts its own line-break opportunities), and C0/C1 controls other than tab and newline.
+FORBIDDEN = re.compile(
+    "[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+REVIEWED_BY = "X-Reviewed-By"
+REVIEW_DATE = "X-Review-Date"
+
+
+@dataclasses.dataclass
+class Entry:
+    text: str
+    line: int
+    fuzzy: bool
+
+
+@dataclasses.dataclass
+class Catalog:
+    """One language's catalog, as read from its .po file."""
+
+    path: Path
+    entries: dict[tuple[str | None, str], Entry]
+    headers: dict[str, str]
+
+    @property
+    def reviewer(self) -> str | None:
+        return self.headers.get(REVIEWED_BY) or None
+
+    @property
+    def review_date(self) -> datetime.date | None:
+        try:
+            return datetime.date.fromisoformat(self.headers.get(REVIEW_DATE, ""))
+        except ValueError:
+            return None
+
+    @property
+    def reviewed(self) -> bool:
+        return bool(self.reviewer and self.review_date)
+
+
+def catalog_path(locales_dir: Path, code: str) -> Path:
+    return locales_dir / code / "LC_MESSAGES" / "messages.po"
+
+
+# A line of a .po file that is not blank or a comment: a keyword and a string, or a string
+# continuing the previous one. Babel's parser accepts more (an unterminated string, say);
+# msgfmt, Poedit and Weblate do not, so neither does the generator.
+PO_LINE = re.compile(r'(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+)?"(?:[^"\\]|\\.)*"\s*')
+
+
+def _syntax_error(path: Path) -> InputError | None:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or PO_LINE.fullmatch(stripped):
+            continue
+        if '"' in stripped:
+            return InputError('invalid catalog: a string is not closed with "', path, number)
+        return InputError(f"invalid catalog: cannot read «{stripped[:40]}»", path, number)
+    return None
+
+
+def read_catalog(path: Path, language: Language) -> Catalog:
+    """Parse and check a .po file; every problem is an InputError with the file's line."""
+    try:
+        error = _syntax_error(path)
+    except UnicodeDecodeError as decode_error:
+        line = path.read_bytes()[: decode_error.start].count(b"\n") + 1
+        raise InputError("not valid UTF-8 text", path, line) from None
+    if error:
+        raise error
+    try:
+        with path.open("rb") as handle:
+            parsed = read_po(handle, locale=None, abort_invalid=True)
+    except PoFileError as error:
+        raise InputError(
+            f"invalid catalog: {error.args[0].rsplit(' on ', 1)[0]}", path, error.lineno + 1
+        ) from None
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise InputError("not valid UTF-8 text", path, line) from None
+    except (OSError, ValueError) as error:
+        raise InputError(f"cannot read catalog: {error}", path) from None
+    headers = _raw_headers(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    entries = {}
+    for message in parsed:
+        if not message.id or message.pluralizable:
+            continue
+        line = _msgstr_line(lines, message.lineno or 1)
+        entries[(message.context, message.id)] = Entry(message.string or "", line, message.fuzzy)
+    catalog = Catalog(path, entries, headers)
+    errors = check_catalog(catalog, language)
+    if errors:
+        raise InputErrors(errors)
+    return catalog
+
+
+def _msgstr_line(lines: list[str], msgid_line: int) -> int:
+    """The line of the msgstr that follows a msgid: where a translator makes the fix."""
+    for number in range(msgid_line, len(lines) + 1):
+        if lines[number - 1].startswith("msgstr"):
+            return number
+    return msgid_line
+
+
+def _raw_headers(path: Path) -> dict[str, str]:
+    """The header entry's fields, including the X- fields Babel does not keep."""
+    text = path.read_text(encoding="utf-8")
+    match = re.search(r'^msgid ""\s*\nmsgstr ((?:".*"\s*\n?)+)', text, re.MULTILINE)
+    if not match:
+        return {}
+    raw = "".join(re.findall(r'"(.*)"', match.group(1)))
+    raw = raw.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+    headers = {}
+    for line in raw.split("\n"):
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip()] = value.strip()
+    return headers
+
+
+def check_catalog(catalog: Catalog, language: Language) -> list[InputError]:
+    """Problems that make a translation unsafe or wrong to print."""
+    errors = []
+    language_header = catalog.headers.get("Language", "").replace("_", "-")
+    if language_header != language.code:
+        errors.append(
+            InputError(
+                f"header 'Language: {language_header}' does not match the "
+                f"catalog folder '{language.code}'",
+                catalog.path,
+                1,
+            )
+        )
+    for (_, source), entry in catalog.entries.items():
+        if not entry.text:
+            continue
+        problem = translation_problem(source, entry.text)
+        if problem:
+            errors.append(InputError(problem, catalog.path, entry.line))
+    return errors
+
+
+def translation_problem(source: str, translation: str) -> str | None:
+    """What makes ``translation`` unusable for ``source``, or None."""
+    if match := FORBIDDEN.search(translation):
+        return (
+            f"invisible or control character U+{ord(match.group()):04X} in the translation: "
+            "remove it"
+        )
+    if sorted(PLACEHOLDER.findall(source)) != sorted(PLACEHOLDER.findall(translation)):
+        wanted = ", ".join(f"%({name})s" for name in PLACEHOLDER.findall(source) if name)
+        return (
+            f"the translation must keep the placeholders of the source exactly: {wanted or 'none'}"
+        )
+    tags = TAG.findall(translation)
+    if bad := [tag for tag in tags if tag.lower() not in ALLOWED_TAGS]:
+        return f"markup <{bad[0]}> is not allowed; only {', '.join(ALLOWED_TAGS)}"
+    if sorted(TAG.findall(source)) != sorted(tags):
+        return "the translation must keep the markup of the source"
+    if sorted(NUMBER.findall(source)) != sorted(NUMBER.findall(translation)):
+        return (
+            f"numbers differ from the source ({', '.join(NUMBER.findall(source)) or 'none'}); "
+            "numbers must be copied exactly, in Western digits"
+        )
+    return None
+
+
+class Translator:
+    """gettext for one language, returning escaped, ready-to-print markup.
+
+    English (the source language) has no catalog. Every lookup that falls back to English is
+    recorded in ``missing`` with the reason, for the build report.
+    """
+
+    def __init__(self, language: Language, catalog: Catalog | None):
+        self.language = language
+        self.catalog = catalog
+        self.missing: dict[tuple[str | None, str], str] = {}
+
+    def lookup(self, context: str | None, message: str) -> str:
+        if self.language.code == "en":
+            return message
+        entry = self.catalog.entries.get((context, message)) if self.catalog else None
+        if entry is None:
+            self.missing[(context, message)] = "not in the catalog"
+        elif entry.fuzzy:
+            self.missing[(context, message)] = f"fuzzy (line {entry.line})"
+        elif not entry.text.strip():
+            self.missing[(context, message)] = f"untranslated (line {entry.line})"
+        else:
+            return entry.text
+        return message
+
+    def gettext(self, message: str, **variables) -> Markup:
+        return self.format(self.lookup(None, message), variables)
+
+    def pgettext(self, context: str, message: str, **variables) -> Markup:
+        return self.format(self.lookup(context, message), variables)
+
+    def format(self, text: str, variables: dict) -> Markup:
+        """Escape the text, keep allow-listed tags, segment words, then fill placeholders."""
+        segment = self.language.segment_words
+        pieces = []
+        position = 0
+        for match in re.finditer(f"{PLACEHOLDER.pattern}|{TAG.pattern}", text):
+            pieces.append(self._text(text[position : match.start()], segment))
+            token = match.group()
+            tag = TAG.fullmatch(token)
+            if tag:
+                name = tag.group(1).lower()
+                pieces.append(Markup(f"<{'/' if token.startswith('</') else ''}{name}>"))
+            else:
+                pieces.append(Markup(token))
+            position = match.end()
+        pieces.append(self._text(text[position:], segment))
+        return Markup("").join(pieces) % {name: escape(value) for name, value in variables.items()}
+
+    def _text(self, text: str, segment: bool) -> Markup:
+        if segment:
+            text = insert_breaks(text, self.language.code)
+        return escape(text)

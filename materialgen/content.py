@@ -1,0 +1,205 @@
+"""The content schema (resources, warning signs, materials, local organisation) and its loader.
+
+Each field is declared once, here, with its documentation. Fields marked ``translated`` go
+through the catalogs with a message context ``<kind>:<id>:<field>``; numbers, text codes and
+web addresses are never translated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from pathlib import Path
+
+from .errors import InputError, InputErrors
+from .schema import Location, field, matches, read_record, read_records
+
+PHONE = r"(1-\d{3}-\d{3}-\d{4}|\d{3}-\d{3}-\d{4}|\d{3})"
+PHONE_CHECK = matches(PHONE, "a phone number written like 1-888-373-7888, 612-399-9995 or 911")
+WEB_CHECK = matches(
+    r"[a-z0-9-]+(\.[a-z0-9-]+)+(/[A-Za-z0-9._~/-]*)?",
+    "a web address without http:// (like example.org/page)",
+)
+SOURCE_CHECK = matches(r"https?://[^\s]+", "an http(s):// address of a public source page")
+ID_CHECK = matches(r"[a-z0-9]+(-[a-z0-9]+)*", "an identifier (lower-case letters, digits, hyphens)")
+
+#: Resources verified longer ago than this are reported as needing a fresh check.
+VERIFIED_MAX_AGE = datetime.timedelta(days=180)
+
+PAPER_SIZES = ("card", "letter", "tabloid")
+
+
+@dataclasses.dataclass
+class Resource:
+    """A hotline or service a material can print."""
+
+    id: str = field("identifier that materials use to list this resource", check=ID_CHECK)
+    name: str = field("name of the service as printed", translated=True)
+    summary: str = field("one or two short sentences: who it helps and how", translated=True)
+    sources: list[str] = field(
+        "addresses of the public pages the facts come from", check=SOURCE_CHECK
+    )
+    verified: datetime.date = field("date the facts were last checked against the sources")
+    phone: str | None = field("number to call", default=None, check=PHONE_CHECK)
+    text_number: str | None = field(
+        "number or short code to text",
+        default=None,
+        check=matches(r"\d{5,6}|" + PHONE, "a short code or phone number"),
+    )
+    text_keyword: str | None = field(
+        "word to send to the text number, printed untranslated",
+        default=None,
+        check=matches(r"[A-Z]{2,10}", "an upper-case keyword"),
+    )
+    web: str | None = field("web address, without http://", default=None, check=WEB_CHECK)
+    hours: str | None = field("when it can be reached", default=None, translated=True)
+    languages: str | None = field("languages served", default=None, translated=True)
+    where: Location | None = None
+
+
+@dataclasses.dataclass
+class Sign:
+    """One warning sign of trafficking, in a short form."""
+
+    id: str = field("identifier that materials use to list this sign", check=ID_CHECK)
+    text: str = field("the sign, one short sentence", translated=True)
+    sources: list[str] = field("addresses of the public pages it summarises", check=SOURCE_CHECK)
+    where: Location | None = None
+
+
+@dataclasses.dataclass
+class Material:
+    """One printed material: its template, paper and content."""
+
+    id: str = field("name of the output file, output/<lang>/<id>.pdf", check=ID_CHECK)
+    template: str = field("Jinja2 template in templates/")
+    paper: str = field(
+        "card (ID-1), letter (A4 with --paper a4) or tabloid (A3 with --paper a4)",
+        check=matches("|".join(PAPER_SIZES), "one of " + ", ".join(PAPER_SIZES)),
+    )
+    pages: int = field("number of pages the material must have; more means text spilled over")
+    font_size: float = field("body font size in points, before per-script scaling and copyfitting")
+    copyfit_floor: float = field(
+        "smallest scale copyfitting may apply to the type (0.5 to 1)",
+        check=lambda v: None if 0.5 <= v <= 1 else "must be between 0.5 and 1",
+    )
+    resources: list[str] = field("resources printed, in order (ids from resources.yaml)")
+    signs: list[str] = field(
+        "warning signs printed, in order (ids from warning-signs.yaml)", default=[]
+    )
+    min_font_size: float | None = field(
+        "smallest type size in points the print check accepts for body text (legal posters: 16)",
+        default=None,
+    )
+    poster_languages: list[str] = field(
+        "languages printed beside the material's own language", default=[]
+    )
+    where: Location | None = None
+
+
+@dataclasses.dataclass
+class Organisation:
+    """The community group's own contact, printed on every material when given."""
+
+    name: str = field("name of the organisation, printed as written")
+    phone: str | None = field("phone number", default=None, check=PHONE_CHECK)
+    address: str | None = field("street address, printed as written", default=None)
+    web: str | None = field("web address, without http://", default=None, check=WEB_CHECK)
+    where: Location | None = None
+
+
+@dataclasses.dataclass
+class Content:
+    resources: dict[str, Resource]
+    signs: dict[str, Sign]
+    materials: dict[str, Material]
+    organisation: Organisation | None
+
+
+def load_content(materials_dir: Path, organisation_path: Path | None) -> Content:
+    """Load and cross-check every content file, raising InputErrors listing all problems."""
+    errors: list[InputError] = []
+
+    def read(path: Path, key: str, cls) -> list:
+        try:
+            return read_records(path, key, cls)
+        except InputError as error:
+            errors.append(error)
+        except InputErrors as many:
+            errors.extend(many.errors)
+        return []
+
+    resources = {r.id: r for r in read(materials_dir / "resources.yaml", "resources", Resource)}
+    signs = {s.id: s for s in read(materials_dir / "warning-signs.yaml", "signs", Sign)}
+    materials = {m.id: m for m in read(materials_dir / "materials.yaml", "materials", Material)}
+    templates_dir = materials_dir.parent / "templates"
+    for material in materials.values() if not errors else ():
+        where = material.where
+        for name, known, ids in (
+            ("resources", resources, material.resources),
+            ("signs", signs, material.signs),
+        ):
+            for ident in ids:
+                if ident not in known:
+                    errors.append(
+                        InputError(f"{name}: no entry '{ident}'", where.path, where.of(name))
+                    )
+        if not (templates_dir / material.template).is_file():
+            errors.append(
+                InputError(
+                    f"template: no file templates/{material.template}",
+                    where.path,
+                    where.of("template"),
+                )
+            )
+
+    organisation = None
+    if organisation_path is not None:
+        try:
+            organisation = read_record(organisation_path, Organisation)
+        except InputError as error:
+            errors.append(error)
+        except InputErrors as many:
+            errors.extend(many.errors)
+    if errors:
+        raise InputErrors(errors)
+    return Content(resources, signs, materials, organisation)
+
+
+def stale_resources(content: Content, today: datetime.date) -> list[InputError]:
+    """Warnings for resources whose facts were checked too long ago."""
+    warnings = []
+    for resource in content.resources.values():
+        age = today - resource.verified
+        if age > VERIFIED_MAX_AGE:
+            where = resource.where
+            warnings.append(
+                InputError(
+                    f"'{resource.id}' was last verified {resource.verified} ({age.days} days ago): "
+                    "check its sources and update 'verified'",
+                    where.path,
+                    where.of("verified"),
+                )
+            )
+    return warnings
+
+
+def message_context(record, name: str) -> str:
+    """The gettext context of a translated field: ``<kind>:<id>:<field>``."""
+    return f"{type(record).__name__.lower()}:{record.id}:{name}"
+
+
+def translated_strings(records):
+    """Every translatable field of ``records`` as (context, text, comment, path, line)."""
+    for record in records:
+        for spec in dataclasses.fields(record):
+            value = getattr(record, spec.name)
+            if spec.metadata.get("translated") and value:
+                comment = f"{type(record).__name__} '{record.id}': {spec.metadata['doc']}."
+                yield (
+                    message_context(record, spec.name),
+                    value,
+                    comment,
+                    record.where.path,
+                    record.where.of(spec.name),
+                )

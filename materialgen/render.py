@@ -1,0 +1,183 @@
+"""Jinja2 templates -> HTML, one document per language and material.
+
+Everything a template shows comes from the context built here: the language, its translator
+(``_`` and ``pgettext`` for template strings, ``tr`` for content fields), the resources and
+signs the material lists, the organisation block, paper geometry and the type size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from .catalogs import Translator
+from .content import Content, Material, message_context
+from .errors import InputError
+from .fonts import FontFile, font_face_css
+from .languages import Language
+
+MM_PER_IN = 25.4
+#: Trim sizes in millimetres, (width, height), for US paper and their ISO equivalents.
+PAPER = {
+    ("card", "us"): (85.6, 53.98),
+    ("card", "a4"): (85.6, 53.98),  # ID-1 / CR80, ISO/IEC 7810
+    ("letter", "us"): (215.9, 279.4),
+    ("letter", "a4"): (210.0, 297.0),
+    ("tabloid", "us"): (279.4, 431.8),
+    ("tabloid", "a4"): (297.0, 420.0),
+}
+CARD = PAPER[("card", "us")]
+SHEET_COLUMNS, SHEET_ROWS = 2, 5
+
+
+@dataclasses.dataclass
+class Options:
+    """Choices of the command line that change what is rendered."""
+
+    paper: str = "us"  # "us" (Letter, Tabloid) or "a4" (A4, A3)
+    bleed_mm: float = 0.0  # print-shop bleed around single cards, flyers and posters
+    safe_mm: float = 3.0  # no text closer than this to the trim (or a card's cut line)
+    debug: bool = False  # keep tracebacks of unexpected errors
+
+
+@dataclasses.dataclass
+class Section:
+    """One language's part of a document: its language and translator."""
+
+    language: Language
+    translator: Translator
+
+    @property
+    def gettext(self):
+        return self.translator.gettext
+
+    @property
+    def pgettext(self):
+        return self.translator.pgettext
+
+    def tr(self, record, name: str) -> Markup:
+        """A content field, translated with its message context."""
+        return self.translator.pgettext(message_context(record, name), getattr(record, name))
+
+
+@dataclasses.dataclass
+class Slot:
+    x: float
+    y: float
+
+
+def sheet_slots(page_width: float, page_height: float) -> tuple[list[Slot], list[Slot]]:
+    """Card positions (mm, top-left) for the fronts and for the backs of a butt-cut sheet.
+
+    The backs mirror the fronts across the vertical centre line, which is where a sheet
+    printed double-sided and flipped on its long edge puts them.
+    """
+    left = (page_width - SHEET_COLUMNS * CARD[0]) / 2
+    top = (page_height - SHEET_ROWS * CARD[1]) / 2
+    fronts = [
+        Slot(left + column * CARD[0], top + row * CARD[1])
+        for row in range(SHEET_ROWS)
+        for column in range(SHEET_COLUMNS)
+    ]
+    backs = [Slot(page_width - slot.x - CARD[0], slot.y) for slot in fronts]
+    return fronts, backs
+
+
+class Renderer:
+    def __init__(self, templates_dir: Path, fonts: list[FontFile], languages: dict[str, Language]):
+        self.templates_dir = templates_dir
+        self.fonts = fonts
+        self.languages = languages
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(templates_dir),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def check_templates(self) -> list[InputError]:
+        """Compile every template before anything renders: syntax errors stop the run early."""
+        errors = []
+        for name in self.env.list_templates(extensions=["html"]):
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateSyntaxError as error:
+                path = Path(error.filename or self.templates_dir / name)
+                errors.append(InputError(f"template error: {error.message}", path, error.lineno))
+        return errors
+
+    def render(
+        self,
+        material: Material,
+        sections: list[Section],
+        content: Content,
+        options: Options,
+        scale: float = 1.0,
+    ) -> str:
+        """The HTML of ``material`` with its type scaled by ``scale`` (copyfitting)."""
+        main = sections[0]
+        width, height = PAPER[(material.paper, options.paper)]
+        families = {family for section in sections for family in section.language.fonts}
+        context = {
+            "material": material,
+            "lang": main.language,
+            "sections": sections,
+            "_": main.gettext,
+            "pgettext": main.pgettext,
+            "tr": main.tr,
+            "resources": [content.resources[ident] for ident in material.resources],
+            "signs": [content.signs[ident] for ident in material.signs],
+            "organisation": content.organisation,
+            "draft": any(
+                s.language.code != "en"
+                and not (s.translator.catalog and s.translator.catalog.reviewed)
+                for s in sections
+            ),
+            "page": {
+                "width": width,
+                "height": height,
+                "bleed": options.bleed_mm,
+                "safe": options.safe_mm,
+            },
+            "card": {"width": CARD[0], "height": CARD[1]},
+            # Root type size; everything else in the stylesheets is in em.
+            "font_size": material.font_size * scale * main.language.font_scale,
+            "font_css": Markup(
+                font_face_css(self.fonts, families) + "\n" + self.language_css(sections)
+            ),
+            "slots": sheet_slots(width, height),
+        }
+        try:
+            template = self.env.get_template(material.template)
+            return template.render(context)
+        except jinja2.TemplateSyntaxError as error:
+            path = Path(error.filename or self.templates_dir / material.template)
+            raise InputError(f"template error: {error.message}", path, error.lineno) from None
+        except (jinja2.UndefinedError, TypeError, ValueError, KeyError) as error:
+            raise InputError(f"template error: {error}", *self._template_line(error)) from None
+
+    def _template_line(self, error: Exception) -> tuple[Path | None, int | None]:
+        """The innermost template frame of a rendering error's traceback."""
+        traceback = error.__traceback__
+        location = (None, None)
+        while traceback is not None:
+            filename = traceback.tb_frame.f_code.co_filename
+            if filename.startswith(str(self.templates_dir)):
+                location = (Path(filename), traceback.tb_lineno)
+            traceback = traceback.tb_next
+        return location
+
+    def language_css(self, sections: list[Section]) -> str:
+        """Per-language font stack and line height."""
+        rules = []
+        for section in sections:
+            lang = section.language
+            stack = ", ".join(f'"{family}"' for family in lang.fonts)
+            rules.append(
+                f'[lang="{lang.code}"] {{ font-family: {stack}; line-height: {lang.line_height}; }}'
+            )
+        return "\n".join(rules)

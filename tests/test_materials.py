@@ -1,0 +1,71 @@
+"""Every shipped language x every material: built, the right paper and page count read from
+the PDF itself, and every hotline number present, in order, in the PDF's text."""
+
+from __future__ import annotations
+
+import pypdfium2
+import pytest
+import yaml
+from conftest import ROOT
+
+import generate
+
+LANGUAGES = [row["code"] for row in
+             yaml.safe_load((ROOT / "locales" / "languages.yaml").read_text())["languages"]]
+MATERIALS = {row["id"]: row for row in
+             yaml.safe_load((ROOT / "materials" / "materials.yaml").read_text())["materials"]}
+RESOURCES = {row["id"]: row for row in
+             yaml.safe_load((ROOT / "materials" / "resources.yaml").read_text())["resources"]}
+PT_PER_MM = 72 / 25.4
+TRIM_MM = {"card": (85.6, 53.98), "letter": (215.9, 279.4), "tabloid": (279.4, 431.8)}
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """One full default build (every language, every material) shared by the tests below."""
+    output = tmp_path_factory.mktemp("output")
+    code = generate.main(["--output", str(output)])
+    return code, output
+
+
+def test_full_build_succeeds(built):
+    code, _ = built
+    assert code == 0
+
+
+@pytest.mark.parametrize("material", list(MATERIALS))
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_material_pdf(built, lang, material):
+    _, output = built
+    pdf = pypdfium2.PdfDocument(str(output / lang / f"{material}.pdf"))
+    definition = MATERIALS[material]
+    assert len(pdf) == definition["pages"]
+    width_mm, height_mm = TRIM_MM[definition["paper"]]
+    text = ""
+    for index in range(len(pdf)):
+        page = pdf[index]
+        left, bottom, right, top = page.get_mediabox()
+        assert right - left == pytest.approx(width_mm * PT_PER_MM, abs=0.05)
+        assert top - bottom == pytest.approx(height_mm * PT_PER_MM, abs=0.05)
+        text += page.get_textpage().get_text_range() + "\n"
+    text = text.replace("\u200b", "").replace("\ufffe", "")
+    for ident in definition["resources"]:
+        for key in ("phone", "text_number"):
+            number = RESOURCES[ident].get(key)
+            if number:
+                assert str(number) in text, f"{number} missing or out of order in {lang}/{material}"
+    pdf.close()
+
+
+def test_a4_paper(project, capsys, tmp_path):
+    from conftest import run_generate
+
+    code, out, _ = run_generate(capsys, "--project", str(project), "--lang", "so", "--paper",
+                                "a4", "--material", "flyer", "--material", "poster")
+    assert code == 0, out
+    for material, size in (("flyer", (210, 297)), ("poster", (297, 420))):
+        pdf = pypdfium2.PdfDocument(str(project / "output" / "so" / f"{material}.pdf"))
+        left, bottom, right, top = pdf[0].get_mediabox()
+        assert (right - left, top - bottom) == pytest.approx(
+            (size[0] * PT_PER_MM, size[1] * PT_PER_MM), abs=0.05)
+        pdf.close()
