@@ -73,7 +73,9 @@ def catalog_path(locales_dir: Path, code: str) -> Path:
 # A line of a .po file that is not blank or a comment: a keyword and a string, or a string
 # continuing the previous one. Babel's parser accepts more (an unterminated string, say);
 # msgfmt, Poedit and Weblate do not, so neither does the generator.
-PO_LINE = re.compile(r'(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+)?"(?:[^"\\]|\\.)*"\s*')
+PO_LINE = re.compile(
+    r'(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+)?"(?:[^"\\]|\\.)*"\s*'
+)
 
 
 def _syntax_error(path: Path) -> InputError | None:

@@ -14,12 +14,19 @@ import dataclasses
 import re
 
 from weasyprint.formatting_structure import boxes
-from weasyprint.text.ffi import ffi, pango
+from weasyprint.text.ffi import FROM_UNITS, ffi, harfbuzz, pango
+
+ffi.cdef(
+    "int hb_font_get_nominal_glyph (hb_font_t *font, unsigned int unicode, unsigned int *glyph);"
+)
 
 PX_PER_MM = 96 / 25.4
 PT_PER_PX = 0.75
 #: Geometry tolerance: a quarter of a point, far below anything visible in print.
 TOLERANCE_PX = 1 / 3
+#: What must read left to right even inside right-to-left text: phone numbers, short codes,
+#: web addresses.
+NUMBER_LIKE = re.compile(r"\d+(?:-\d+)+|\d{3,}|[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[\w./-]*)?")
 INVISIBLE = re.compile("[\u200b\u2066-\u2069\u200e\u200f]")
 
 
@@ -76,8 +83,31 @@ def _has_class(ancestors, name: str) -> bool:
     return any(name in (_attr(box, "class") or "").split() for box in ancestors)
 
 
-def _glyph_problems(box, lang: str, allowed: list[str] | None) -> list[Problem]:
-    """Missing glyphs, fonts outside the language's stack, and numbers laid out right-to-left."""
+@dataclasses.dataclass
+class Ink:
+    """The ink rectangle of one glyph, in CSS px on the page."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+    text: str
+
+
+def missing_glyph_message(lang: str, codepoint: int) -> str:
+    """Name the character, its script, and what to add (the print would show a box)."""
+    import icu
+
+    script = icu.Script.getScript(codepoint)
+    return (
+        f"no font of '{lang}' has U+{codepoint:04X} {chr(codepoint)!r} (script "
+        f"{script.getShortName()}, {script.getName()}): add a font for that script to "
+        "templates/fonts.yaml and to the language's fonts in locales/languages.yaml"
+    )
+
+
+def inspect_text_box(box, lang: str, allowed: list[str] | None) -> tuple[list[Problem], list[Ink]]:
+    """Glyph-level problems of one text box, and the ink rectangle of each of its glyphs."""
     # WeasyPrint drops each text box's Pango layout after line breaking and rebuilds it to
     # draw; do the same here, and drop it again so memory stays as WeasyPrint expects.
     box.pango_layout.reactivate(box.style)
@@ -87,18 +117,36 @@ def _glyph_problems(box, lang: str, allowed: list[str] | None) -> list[Problem]:
         box.pango_layout.deactivate()
 
 
-def _inspect_runs(box, lang: str, allowed: list[str] | None) -> list[Problem]:
-    problems = []
+def _dotted_circle(font) -> int | None:
+    """The glyph HarfBuzz shows for a mark with no base (an invalid cluster): U+25CC."""
+    glyph = ffi.new("unsigned int *")
+    if harfbuzz.hb_font_get_nominal_glyph(pango.pango_font_get_hb_font(font), 0x25CC, glyph):
+        return glyph[0]
+    return None
+
+
+def _inspect_runs(box, lang: str, allowed: list[str] | None) -> tuple[list[Problem], list[Ink]]:
+    problems, inks = [], []
     line, _ = box.pango_layout.get_first_line()
-    run = line.runs
     text_bytes = box.pango_layout.text.encode()
-    isolated = _attr(box, "dir") == "ltr"
+    numbers = [(m.start(), m.end()) for m in NUMBER_LIKE.finditer(box.pango_layout.text)]
+    numbers = [
+        (len(box.pango_layout.text[:a].encode()), len(box.pango_layout.text[:b].encode()))
+        for a, b in numbers
+    ]
+    rtl_ranges = []
+    x = box.position_x
+    baseline = box.position_y + box.baseline
+    ink_rect = ffi.new("PangoRectangle *")
+    logical_rect = ffi.new("PangoRectangle *")
+    run = line.runs
     while run != ffi.NULL:
         glyph_item = ffi.cast("PangoGlyphItem *", run.data)
         run = run.next
         item = glyph_item.item
         run_text = text_bytes[item.offset : item.offset + item.length].decode(errors="replace")
-        description = pango.pango_font_describe_with_absolute_size(item.analysis.font)
+        font = item.analysis.font
+        description = pango.pango_font_describe_with_absolute_size(font)
         family = ffi.string(pango.pango_font_description_get_family(description)).decode()
         pango.pango_font_description_free(description)
         if allowed is not None and family not in allowed:
@@ -109,22 +157,71 @@ def _inspect_runs(box, lang: str, allowed: list[str] | None) -> list[Problem]:
                     run_text,
                 )
             )
+        if item.analysis.level % 2:
+            rtl_ranges.append((item.offset, item.offset + item.length))
+        dotted_circle = _dotted_circle(font) if "\u25cc" not in run_text else None
         glyphs = glyph_item.glyphs
         for index in range(glyphs.num_glyphs):
-            glyph = glyphs.glyphs[index].glyph
+            info = glyphs.glyphs[index]
+            glyph = info.glyph
             if glyph != pango.PANGO_GLYPH_EMPTY and glyph & pango.PANGO_GLYPH_UNKNOWN_FLAG:
                 codepoint = glyph & ~pango.PANGO_GLYPH_UNKNOWN_FLAG
+                problems.append(Problem("glyph", missing_glyph_message(lang, codepoint), run_text))
+            elif glyph != pango.PANGO_GLYPH_EMPTY:
+                if glyph == dotted_circle:
+                    problems.append(
+                        Problem(
+                            "cluster",
+                            "invalid character sequence (shown with a "
+                            "dotted circle): check the spelling",
+                            run_text,
+                        )
+                    )
+                pango.pango_font_get_glyph_extents(font, glyph, ink_rect, logical_rect)
+                if ink_rect.width and ink_rect.height:
+                    left = x + (info.geometry.x_offset + ink_rect.x) * FROM_UNITS
+                    top = baseline + (info.geometry.y_offset + ink_rect.y) * FROM_UNITS
+                    inks.append(
+                        Ink(
+                            left,
+                            top,
+                            left + ink_rect.width * FROM_UNITS,
+                            top + ink_rect.height * FROM_UNITS,
+                            run_text,
+                        )
+                    )
+            x += info.geometry.width * FROM_UNITS
+    for start, end in numbers:
+        if any(a < end and start < b for a, b in rtl_ranges):
+            text = text_bytes[start:end].decode()
+            problems.append(
+                Problem(
+                    "direction",
+                    "number or address laid out right-to-left: it would print in the wrong order",
+                    text,
+                )
+            )
+    return problems, inks
+
+
+def collisions(upper: list[Ink], lower: list[Ink], page: int) -> list[Problem]:
+    """Ink of one line touching ink of the next line."""
+    problems = []
+    for above in upper:
+        for below in lower:
+            overlap_x = min(above.right, below.right) - max(above.left, below.left)
+            overlap_y = above.bottom - below.top
+            if overlap_x > TOLERANCE_PX and overlap_y > TOLERANCE_PX:
                 problems.append(
                     Problem(
-                        "glyph",
-                        f"no font of '{lang}' has U+{codepoint:04X} {chr(codepoint)!r}",
-                        run_text,
+                        "collision",
+                        f"page {page}: marks of two lines touch "
+                        f"({overlap_y / PX_PER_MM:.2f} mm): raise the "
+                        "line height",
+                        f"{above.text} / {below.text}",
                     )
                 )
-        if isolated and item.analysis.level % 2:
-            problems.append(
-                Problem("direction", "number or address laid out right-to-left", run_text)
-            )
+                return problems
     return problems
 
 
@@ -132,7 +229,7 @@ def _line_text(line) -> str:
     return "".join(box.text for box, _ in walk(line) if isinstance(box, boxes.TextBox))
 
 
-def _vertical_overflow(line, ancestors, number: int, bottom: float, expect) -> list[Problem]:
+def _vertical_overflow(line, ancestors, number: int, page_box, expect) -> list[Problem]:
     """A line below the bottom of its frame's content box, or of the page's safe area.
 
     Lines, not text boxes, are measured vertically: a text box is as tall as its font's
@@ -146,7 +243,7 @@ def _vertical_overflow(line, ancestors, number: int, bottom: float, expect) -> l
         bottom_limit = top_limit + frame.height
         where = f"runs out of '{frame_name}'"
     else:
-        top_limit, bottom_limit = safe, bottom
+        top_limit, bottom_limit = safe, page_box.margin_height() - safe
         where = f"is outside the safe area ({expect.safe_mm} mm inside the trim)"
     over = max(top_limit - line_top, line_bottom - bottom_limit)
     if over > TOLERANCE_PX and _line_text(line).strip(" \u200b"):
@@ -172,60 +269,20 @@ def check_document(document, expect: Expectations) -> tuple[list[Problem], list[
                 f"{expect.pages}: text spilled onto extra pages",
             )
         )
-    safe = expect.safe_mm * PX_PER_MM
     for number, page in enumerate(document.pages, start=1):
-        page_box = page._page_box
-        right, bottom = page_box.margin_width() - safe, page_box.margin_height() - safe
-        texts = []
-        for box, ancestors in walk(page_box):
-            if isinstance(box, boxes.LineBox):
-                problems.extend(_vertical_overflow(box, ancestors, number, bottom, expect))
-                continue
-            if not isinstance(box, boxes.TextBox) or not box.text.strip(" \u200b"):
-                continue
-            texts.append(box.text)
-            lang = box.style["lang"] or ""
-            left_x, right_x = box.position_x, box.position_x + box.width
-            frame_name, frame = _frame(ancestors)
-            if frame is not None:
-                frame_left = frame.content_box_x()
-                over = max(frame_left - left_x, right_x - (frame_left + frame.width))
-                if over > TOLERANCE_PX:
-                    problems.append(
-                        Problem(
-                            "overflow",
-                            f"page {number}: text runs out of "
-                            f"'{frame_name}' by {over / PX_PER_MM:.1f} mm",
-                            box.text,
-                        )
-                    )
-            over = max(safe - left_x, right_x - right)
-            if over > TOLERANCE_PX and frame is None:
-                problems.append(
-                    Problem(
-                        "overflow",
-                        f"page {number}: text {over / PX_PER_MM:.1f} mm "
-                        f"outside the safe area ({expect.safe_mm} mm inside the "
-                        "trim)",
-                        box.text,
-                    )
-                )
-            if (
-                expect.min_font_pt
-                and lang in expect.min_font_pt
-                and not _has_class(ancestors, "fine-print")
-            ):
-                size = box.style["font_size"] * PT_PER_PX
-                if size + 0.01 < expect.min_font_pt[lang]:
-                    problems.append(
-                        Problem(
-                            "size",
-                            f"page {number}: type of {size:.1f} pt, below "
-                            f"the {expect.min_font_pt[lang]:.1f} pt minimum",
-                            box.text,
-                        )
-                    )
-            problems.extend(_glyph_problems(box, lang, expect.fonts_by_lang.get(lang)))
+        texts: list[str] = []
+        previous_inks: list[Ink] = []
+        for line, ancestors in _lines(page._page_box):
+            problems.extend(_vertical_overflow(line, ancestors, number, page._page_box, expect))
+            inks: list[Ink] = []
+            for box, inner in walk(line, ancestors):
+                if isinstance(box, boxes.TextBox) and box.text.strip(" \u200b"):
+                    texts.append(box.text)
+                    found, box_inks = _check_text_box(box, inner, number, page._page_box, expect)
+                    problems.extend(found)
+                    inks.extend(box_inks)
+            problems.extend(collisions(previous_inks, inks, number))
+            previous_inks = inks or previous_inks
         page_texts.append(INVISIBLE.sub("", "".join(texts)))
     all_text = "\n".join(page_texts)
     for wanted in expect.numbers:
@@ -234,3 +291,47 @@ def check_document(document, expect: Expectations) -> tuple[list[Problem], list[
                 Problem("missing-number", f"{wanted} does not appear in the laid-out text")
             )
     return problems, page_texts
+
+
+def _lines(page_box):
+    """The outermost line boxes of a page, in document order (lines inside an inline-block
+    belong to the line that holds the block)."""
+    for box, ancestors in walk(page_box):
+        if isinstance(box, boxes.LineBox) and not any(
+            isinstance(a, boxes.LineBox) for a in ancestors
+        ):
+            yield box, ancestors
+
+
+def _check_text_box(box, ancestors, number: int, page_box, expect: Expectations):
+    problems = []
+    safe = expect.safe_mm * PX_PER_MM
+    lang = box.style["lang"] or ""
+    left_x, right_x = box.position_x, box.position_x + box.width
+    frame_name, frame = _frame(ancestors)
+    if frame is not None:
+        frame_left = frame.content_box_x()
+        over = max(frame_left - left_x, right_x - (frame_left + frame.width))
+        where = f"runs out of '{frame_name}'"
+    else:
+        over = max(safe - left_x, right_x - (page_box.margin_width() - safe))
+        where = f"is outside the safe area ({expect.safe_mm} mm inside the trim)"
+    if over > TOLERANCE_PX:
+        problems.append(
+            Problem(
+                "overflow", f"page {number}: text {where} by {over / PX_PER_MM:.1f} mm", box.text
+            )
+        )
+    minimum = (expect.min_font_pt or {}).get(lang)
+    if minimum and not _has_class(ancestors, "fine-print"):
+        size = box.style["font_size"] * PT_PER_PX
+        if size + 0.01 < minimum:
+            problems.append(
+                Problem(
+                    "size",
+                    f"page {number}: type of {size:.1f} pt, below the {minimum:.1f} pt minimum",
+                    box.text,
+                )
+            )
+    found, inks = inspect_text_box(box, lang, expect.fonts_by_lang.get(lang))
+    return problems + found, inks

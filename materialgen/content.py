@@ -29,7 +29,7 @@ VERIFIED_MAX_AGE = datetime.timedelta(days=180)
 PAPER_SIZES = ("card", "letter", "tabloid")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class Resource:
     """A hotline or service a material can print."""
 
@@ -57,17 +57,22 @@ class Resource:
     where: Location | None = None
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class Sign:
     """One warning sign of trafficking, in a short form."""
 
     id: str = field("identifier that materials use to list this sign", check=ID_CHECK)
     text: str = field("the sign, one short sentence", translated=True)
+    short: str | None = field(
+        "shorter form for the wallet card and poster, about 40 characters",
+        default=None,
+        translated=True,
+    )
     sources: list[str] = field("addresses of the public pages it summarises", check=SOURCE_CHECK)
     where: Location | None = None
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class Material:
     """One printed material: its template, paper and content."""
 
@@ -97,7 +102,7 @@ class Material:
     where: Location | None = None
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class Organisation:
     """The community group's own contact, printed on every material when given."""
 

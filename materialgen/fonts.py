@@ -18,13 +18,14 @@ import hashlib
 import os
 import shutil
 import sys
+import warnings
 from pathlib import Path
 
 from .errors import InputError, InputErrors
 from .schema import Location, field, matches, read_records
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class FontFile:
     """One font file of templates/fonts.yaml."""
 
@@ -86,6 +87,8 @@ def isolate(fonts_dir: Path) -> None:
         tmp.replace(conf)
     os.environ["FONTCONFIG_FILE"] = str(conf)
     os.environ.pop("FONTCONFIG_PATH", None)
+    # WeasyPrint announces at import that fontconfig has no fonts: that is the point here.
+    warnings.filterwarnings("ignore", message="No fonts configured in FontConfig")
 
 
 def prepare(fonts: list[FontFile], fonts_dir: Path) -> list[str]:

@@ -18,7 +18,7 @@ from .schema import Location, field, matches, read_records
 SCRIPTS_NEEDING_SEGMENTATION = {"Mymr", "Khmr", "Laoo", "Thai"}
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class Language:
     """One row of locales/languages.yaml."""
 

@@ -9,17 +9,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import mimetypes
-import warnings
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-# With fontconfig isolated there are no system fonts at all, which WeasyPrint announces once
-# at import; the fonts come from @font-face, and the print check catches any gap.
-warnings.filterwarnings("ignore", message="No fonts configured in FontConfig")
-
-from weasyprint import HTML  # noqa: E402
-from weasyprint.text.fonts import FontConfiguration  # noqa: E402
-from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse  # noqa: E402
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 #: Largest file the renderer may read (fonts are the largest assets).
 MAX_ASSET_BYTES = 32 * 1024 * 1024

@@ -174,8 +174,9 @@ class Renderer:
     def language_css(self, sections: list[Section]) -> str:
         """Per-language font stack and line height."""
         rules = []
-        for section in sections:
-            lang = section.language
+        # English too: the draft note carries an English copy in every document.
+        codes = dict.fromkeys([*(section.language.code for section in sections), "en"])
+        for lang in (self.languages[code] for code in codes):
             stack = ", ".join(f'"{family}"' for family in lang.fonts)
             rules.append(
                 f'[lang="{lang.code}"] {{ font-family: {stack}; line-height: {lang.line_height}; }}'

@@ -51,8 +51,7 @@ def header_fields(language: Language, existing: dict[str, str] | None = None) ->
 def catalog_text(catalog: Catalog, fields: dict[str, str], comment: str) -> str:
     """A .po file: our header, then Babel's entries (without its header)."""
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=100, omit_header=True, sort_output=False,
-             include_previous=True)
+    write_po(buffer, catalog, width=100, omit_header=True, sort_output=False, include_previous=True)
     lines = [f"# {line}".rstrip() for line in comment.splitlines()]
     lines += ['msgid ""', 'msgstr ""']
     lines += [f'"{name}: {value}\\n"' for name, value in fields.items()]
@@ -69,12 +68,16 @@ def init_catalog(root: Path, language: Language) -> Path:
     catalog = Catalog(locale=None, charset="utf-8")
     for message in template:
         if message.id:
-            catalog.add(message.id, "", locations=message.locations,
-                        auto_comments=message.auto_comments, flags=message.flags,
-                        context=message.context)
+            catalog.add(
+                message.id,
+                "",
+                locations=message.locations,
+                auto_comments=message.auto_comments,
+                flags=message.flags,
+                context=message.context,
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = catalog_text(catalog, header_fields(language),
-                        DRAFT_COMMENT.format(name=language.name))
+    text = catalog_text(catalog, header_fields(language), DRAFT_COMMENT.format(name=language.name))
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -85,3 +88,38 @@ def existing_headers(path: Path) -> dict[str, str]:
 
 def now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M+0000")
+
+
+def read_template(root: Path) -> Catalog:
+    with (root / "locales" / "messages.pot").open("rb") as handle:
+        return read_po(handle)
+
+
+def update_catalog(root: Path, language: Language, template: Catalog) -> tuple[Path, bool]:
+    """Merge the template into one catalog: new strings empty, changed ones fuzzy, removed
+    ones dropped, translations and the project's headers kept. Unchanged files stay as they
+    are, so running update twice changes nothing."""
+    path = catalog_path(root / "locales", language.code)
+    headers = existing_headers(path)
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=None)
+    catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
+    comment = _header_comment(path) or DRAFT_COMMENT.format(name=language.name)
+    text = catalog_text(catalog, header_fields(language, headers), comment)
+    old = path.read_text(encoding="utf-8")
+    if text == old:
+        return path, False
+    tmp = path.with_suffix(".po.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path, True
+
+
+def _header_comment(path: Path) -> str:
+    """The comment lines above the header entry, without their '# '."""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line[2:] if line.startswith("# ") else line[1:])
+    return "\n".join(lines)

@@ -33,8 +33,9 @@ def test_bad_input(case, project, capsys):
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"%PDF-1.7 stale")
     langs = ["--lang", "so", "--lang", "hmn"] if is_catalog else ["--lang", "so"]
-    code, out, err = run_generate(capsys, "--project", str(project), *langs,
-                                  "--material", "wallet-card")
+    code, out, err = run_generate(
+        capsys, "--project", str(project), *langs, "--material", "wallet-card"
+    )
     assert code == 1
     expected = f"{target_path}:{line}: {message}"
     assert expected in out + err, f"expected «{expected}» in:\n{out}{err}"

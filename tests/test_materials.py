@@ -10,12 +10,18 @@ from conftest import ROOT
 
 import generate
 
-LANGUAGES = [row["code"] for row in
-             yaml.safe_load((ROOT / "locales" / "languages.yaml").read_text())["languages"]]
-MATERIALS = {row["id"]: row for row in
-             yaml.safe_load((ROOT / "materials" / "materials.yaml").read_text())["materials"]}
-RESOURCES = {row["id"]: row for row in
-             yaml.safe_load((ROOT / "materials" / "resources.yaml").read_text())["resources"]}
+LANGUAGES = [
+    row["code"]
+    for row in yaml.safe_load((ROOT / "locales" / "languages.yaml").read_text())["languages"]
+]
+MATERIALS = {
+    row["id"]: row
+    for row in yaml.safe_load((ROOT / "materials" / "materials.yaml").read_text())["materials"]
+}
+RESOURCES = {
+    row["id"]: row
+    for row in yaml.safe_load((ROOT / "materials" / "resources.yaml").read_text())["resources"]
+}
 PT_PER_MM = 72 / 25.4
 TRIM_MM = {"card": (85.6, 53.98), "letter": (215.9, 279.4), "tabloid": (279.4, 431.8)}
 
@@ -60,12 +66,24 @@ def test_material_pdf(built, lang, material):
 def test_a4_paper(project, capsys, tmp_path):
     from conftest import run_generate
 
-    code, out, _ = run_generate(capsys, "--project", str(project), "--lang", "so", "--paper",
-                                "a4", "--material", "flyer", "--material", "poster")
+    code, out, _ = run_generate(
+        capsys,
+        "--project",
+        str(project),
+        "--lang",
+        "so",
+        "--paper",
+        "a4",
+        "--material",
+        "flyer",
+        "--material",
+        "poster",
+    )
     assert code == 0, out
     for material, size in (("flyer", (210, 297)), ("poster", (297, 420))):
         pdf = pypdfium2.PdfDocument(str(project / "output" / "so" / f"{material}.pdf"))
         left, bottom, right, top = pdf[0].get_mediabox()
         assert (right - left, top - bottom) == pytest.approx(
-            (size[0] * PT_PER_MM, size[1] * PT_PER_MM), abs=0.05)
+            (size[0] * PT_PER_MM, size[1] * PT_PER_MM), abs=0.05
+        )
         pdf.close()

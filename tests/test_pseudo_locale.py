@@ -26,7 +26,7 @@ PSEUDO_ROW = """
 def upper_keeping_placeholders(text: str) -> str:
     pieces, position = [], 0
     for match in PLACEHOLDER.finditer(text):
-        pieces += [text[position:match.start()].upper(), match.group()]
+        pieces += [text[position : match.start()].upper(), match.group()]
         position = match.end()
     return "".join(pieces + [text[position:].upper()])
 
@@ -40,15 +40,23 @@ def make_pseudo_locale(project) -> None:
         handle.write(PSEUDO_ROW)
     with (project / "locales" / "messages.pot").open("rb") as handle:
         template = read_po(handle)
-    lines = ['msgid ""', 'msgstr ""', '"Language: qaa\\n"',
-             '"Content-Type: text/plain; charset=UTF-8\\n"', ""]
+    lines = [
+        'msgid ""',
+        'msgstr ""',
+        '"Language: qaa\\n"',
+        '"Content-Type: text/plain; charset=UTF-8\\n"',
+        "",
+    ]
     for message in template:
         if not message.id:
             continue
         if message.context:
             lines.append(f"msgctxt {po_string(message.context)}")
-        lines += [f"msgid {po_string(message.id)}",
-                  f"msgstr {po_string(upper_keeping_placeholders(message.id))}", ""]
+        lines += [
+            f"msgid {po_string(message.id)}",
+            f"msgstr {po_string(upper_keeping_placeholders(message.id))}",
+            "",
+        ]
     target = project / "locales" / "qaa" / "LC_MESSAGES" / "messages.po"
     target.parent.mkdir(parents=True)
     target.write_text("\n".join(lines), encoding="utf-8")
@@ -67,8 +75,11 @@ class VisibleText(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        skipped = (tag in self.SKIPPED or attrs.get("dir") == "ltr"
-                   or (attrs.get("lang") == "en" and tag != "html"))
+        skipped = (
+            tag in self.SKIPPED
+            or attrs.get("dir") == "ltr"
+            or (attrs.get("lang") == "en" and tag != "html")
+        )
         self.stack.append(skipped or (bool(self.stack) and self.stack[-1]))
 
     def handle_endtag(self, tag):
@@ -85,7 +96,9 @@ def test_no_string_escapes_gettext(project):
     paths = Project(project)
     data = load(paths, None, ["qaa"])
     renderer = Renderer(paths.templates_dir, data.fonts, data.languages)
-    section = Section(data.languages["qaa"], Translator(data.languages["qaa"], data.catalogs["qaa"]))
+    section = Section(
+        data.languages["qaa"], Translator(data.languages["qaa"], data.catalogs["qaa"])
+    )
     for material in data.content.materials.values():
         html = renderer.render(material, [section], data.content, Options())
         parser = VisibleText()
@@ -98,7 +111,8 @@ def test_no_string_escapes_gettext(project):
 def test_pseudo_locale_builds(project, capsys):
     """The upper-case locale also lays out and passes the print check on the wallet card."""
     make_pseudo_locale(project)
-    code, out, err = run_generate(capsys, "--project", str(project), "--lang", "qaa",
-                                  "--material", "wallet-card")
+    code, out, err = run_generate(
+        capsys, "--project", str(project), "--lang", "qaa", "--material", "wallet-card"
+    )
     assert code == 0, out + err
     assert "ok    qaa  wallet-card" in out

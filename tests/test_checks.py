@@ -1,0 +1,146 @@
+"""The print check catches each failure WeasyPrint itself is silent about. Each test lays out
+a small document that has exactly one fault, and one clean twin where that helps."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT
+
+from materialgen.checks import Expectations, check_document
+from materialgen.fonts import font_face_css, load_fonts
+from materialgen.layout import Layout
+
+FONTS = load_fonts(ROOT / "templates" / "fonts.yaml")
+STACKS = {
+    "en": ["Noto Sans"],
+    "ar": ["Noto Naskh Arabic", "Noto Sans"],
+    "my": ["Noto Sans Myanmar", "Noto Sans"],
+    "am": ["Noto Sans Ethiopic", "Noto Sans"],
+}
+
+
+@pytest.fixture(scope="module")
+def layout():
+    return Layout(ROOT / "templates")
+
+
+def lay_out(layout, body: str, *, lang="en", css="", size="85.6mm 53.98mm", extra_fonts=()):
+    # As in the generator: only the fonts of the document's languages are loaded.
+    families = set(STACKS[lang]) | set(STACKS["en"]) | set(extra_fonts)
+    html = f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>t</title>
+    <style>{font_face_css(FONTS, families)}
+    @page {{ size: {size}; margin: 3mm; }}
+    html {{ font-family: "{'", "'.join(STACKS[lang])}"; font-size: 8pt; line-height: 1.5; }}
+    {css}</style></head><body>{body}</body></html>"""
+    warnings: list[str] = []
+    document = layout.render(html, warnings)
+    assert warnings == []
+    return document
+
+
+def problems_of(document, **expect):
+    defaults = {"pages": 1, "safe_mm": 3, "fonts_by_lang": STACKS}
+    found, _ = check_document(document, Expectations(**{**defaults, **expect}))
+    return found
+
+
+def kinds(problems):
+    return sorted({problem.kind for problem in problems})
+
+
+def test_clean_document_has_no_problems(layout):
+    document = lay_out(
+        layout, '<div data-frame="card">Call <span dir="ltr">1-888-373-7888</span></div>'
+    )
+    assert problems_of(document, numbers=("1-888-373-7888",)) == []
+
+
+def test_text_clipped_by_a_fixed_frame(layout):
+    long_text = "Someone else controls their ID, passport or money. " * 6
+    document = lay_out(
+        layout, f'<div data-frame="card front" style="height: 10mm">{long_text}</div>'
+    )
+    found = problems_of(document)
+    assert kinds(found) == ["overflow"]
+    assert "runs out of 'card front'" in found[0].message
+
+
+def test_unbreakable_line_runs_out_of_its_frame(layout):
+    document = lay_out(
+        layout,
+        '<div data-frame="box" style="width: 20mm; white-space: nowrap">'
+        "Interpreters for more than 200 languages</div>",
+    )
+    assert kinds(problems_of(document)) == ["overflow"]
+
+
+def test_text_spilling_onto_another_page(layout):
+    document = lay_out(layout, "<p>Line</p>" * 40)
+    found = problems_of(document)
+    assert "pages" in kinds(found)
+    assert found[0].message.startswith(f"{len(document.pages)} pages instead of 1")
+
+
+def test_missing_glyph_names_the_script(layout):
+    # An Amharic word in a document whose font stack has no Ethiopic font.
+    document = lay_out(layout, "<p>እርዳታ</p>")
+    found = problems_of(document)
+    assert kinds(found) == ["glyph"]
+    assert "U+12A5" in found[0].message and "script Ethi" in found[0].message
+
+
+def test_font_outside_the_languages_stack(layout):
+    document = lay_out(
+        layout,
+        '<p lang="am" style="font-family: \'Noto Sans Ethiopic\'">እርዳታ</p>',
+        extra_fonts=["Noto Sans Ethiopic"],
+    )
+    found = problems_of(document, fonts_by_lang={"am": ["Noto Sans"]})
+    assert kinds(found) == ["font"]
+
+
+def test_phone_number_reversed_in_arabic(layout):
+    plain = lay_out(layout, '<p dir="rtl">اتصل بالرقم 1-888-373-7888</p>', lang="ar")
+    found = problems_of(plain)
+    assert kinds(found) == ["direction"]
+    assert found[0].text == "1-888-373-7888"
+    isolated = lay_out(
+        layout, '<p dir="rtl">اتصل بالرقم <span dir="ltr">1-888-373-7888</span></p>', lang="ar"
+    )
+    assert problems_of(isolated) == []
+
+
+def test_colliding_lines(layout):
+    burmese = "သူတို့၏ သက်သေခံကတ်၊ နိုင်ငံကူးလက်မှတ် သို့မဟုတ် ငွေကို အခြားသူက ထိန်းချုပ်ထားသည်။ " * 3
+    tight = lay_out(layout, f'<p style="line-height: 1.0">{burmese}</p>', lang="my")
+    assert "collision" in kinds(problems_of(tight))
+    loose = lay_out(layout, f'<p style="line-height: 1.6">{burmese}</p>', lang="my")
+    assert "collision" not in kinds(problems_of(loose))
+
+
+def test_invalid_cluster_shows_a_dotted_circle(layout):
+    # A Myanmar medial with no consonant to attach to.
+    document = lay_out(layout, "<p>\u103b\u1000</p>", lang="my")
+    assert "cluster" in kinds(problems_of(document))
+
+
+def test_type_below_the_minimum(layout):
+    document = lay_out(
+        layout,
+        '<p style="font-size: 6pt">Small print</p>'
+        '<p class="fine-print" style="font-size: 5pt">Exempt</p>',
+    )
+    found = problems_of(document, min_font_pt={"en": 7})
+    assert kinds(found) == ["size"]
+    assert found[0].text == "Small print"
+
+
+def test_hotline_number_missing(layout):
+    document = lay_out(layout, "<p>Call the hotline</p>")
+    found = problems_of(document, numbers=("1-888-373-7888",))
+    assert kinds(found) == ["missing-number"]
+
+
+def test_text_outside_the_safe_area(layout):
+    document = lay_out(layout, '<p style="margin-left: -2.5mm">Too close to the edge</p>')
+    assert kinds(problems_of(document)) == ["overflow"]
