@@ -229,7 +229,11 @@ class Translator:
         return self.format(self.lookup(context, message), variables)
 
     def format(self, text: str, variables: dict) -> Markup:
-        """Escape the text, keep allow-listed tags, segment words, then fill placeholders."""
+        """Escape the text, keep allow-listed tags, segment words, fill placeholders.
+
+        Placeholders are filled here rather than with ``%``, so a lone % in content text
+        ("100% free") prints as it is; ``%%`` is a literal %, as in python-format strings.
+        """
         segment = self.language.segment_words
         pieces = []
         position = 0
@@ -237,14 +241,20 @@ class Translator:
             pieces.append(self._text(text[position : match.start()], segment))
             token = match.group()
             tag = TAG.fullmatch(token)
-            if tag:
+            if tag and tag.group(1).lower() in ALLOWED_TAGS:
                 name = tag.group(1).lower()
                 pieces.append(Markup(f"<{'/' if token.startswith('</') else ''}{name}>"))
+            elif tag:
+                pieces.append(escape(token))
+            elif token == "%%":
+                pieces.append(Markup("%"))
+            elif match.group(1) in variables:
+                pieces.append(escape(variables[match.group(1)]))
             else:
-                pieces.append(Markup(token))
+                raise KeyError(f"no value for placeholder {token} in «{text}»")
             position = match.end()
         pieces.append(self._text(text[position:], segment))
-        return Markup("").join(pieces) % {name: escape(value) for name, value in variables.items()}
+        return Markup("").join(pieces)
 
     def _text(self, text: str, segment: bool) -> Markup:
         if segment:

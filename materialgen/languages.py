@@ -50,6 +50,12 @@ class Language:
     where: Location | None = None
 
     @property
+    def tight_line_height(self) -> float:
+        """Line height for headings and fine print: tighter for scripts with no tall marks,
+        the same as body text for the others (their marks would touch)."""
+        return min(1.15, self.line_height) if self.line_height <= 1.3 else self.line_height
+
+    @property
     def babel_locale(self) -> babel.Locale | None:
         """The CLDR locale, or None for codes CLDR does not know (hmn, ksw)."""
         try:

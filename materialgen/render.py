@@ -172,13 +172,15 @@ class Renderer:
         return location
 
     def language_css(self, sections: list[Section]) -> str:
-        """Per-language font stack and line height."""
+        """Per-language font stack, and line heights for body text and for headings."""
         rules = []
         # English too: the draft note carries an English copy in every document.
         codes = dict.fromkeys([*(section.language.code for section in sections), "en"])
         for lang in (self.languages[code] for code in codes):
             stack = ", ".join(f'"{family}"' for family in lang.fonts)
             rules.append(
-                f'[lang="{lang.code}"] {{ font-family: {stack}; line-height: {lang.line_height}; }}'
+                f'[lang="{lang.code}"] {{ font-family: {stack}; line-height: {lang.line_height}; }}\n'
+                f":is(h1, h2, .card-title, .fine-print):lang({lang.code}) "
+                f"{{ line-height: {lang.tight_line_height}; }}"
             )
         return "\n".join(rules)
