@@ -96,6 +96,11 @@ class Material:
         "smallest type size in points the print check accepts for body text (legal posters: 16)",
         default=None,
     )
+    fit_with: str | None = field(
+        "another material whose type scale this one takes instead of copyfitting itself "
+        "(a sheet of cards takes the card's)",
+        default=None,
+    )
     poster_languages: list[str] = field(
         "languages printed beside the material's own language", default=[]
     )
@@ -149,6 +154,12 @@ def load_content(materials_dir: Path, organisation_path: Path | None) -> Content
                     errors.append(
                         InputError(f"{name}: no entry '{ident}'", where.path, where.of(name))
                     )
+        if material.fit_with and material.fit_with not in materials:
+            errors.append(
+                InputError(
+                    f"fit_with: no material '{material.fit_with}'", where.path, where.of("fit_with")
+                )
+            )
         if not (templates_dir / material.template).is_file():
             errors.append(
                 InputError(

@@ -179,7 +179,8 @@ class Renderer:
         for lang in (self.languages[code] for code in codes):
             stack = ", ".join(f'"{family}"' for family in lang.fonts)
             rules.append(
-                f'[lang="{lang.code}"] {{ font-family: {stack}; line-height: {lang.line_height}; }}\n'
+                f'[lang="{lang.code}"] {{ font-family: {stack}; '
+                f"line-height: {lang.line_height}; }}\n"
                 f":is(h1, h2, .card-title, .fine-print):lang({lang.code}) "
                 f"{{ line-height: {lang.tight_line_height}; }}"
             )
