@@ -11,13 +11,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-import traceback
 from pathlib import Path
 
-from materialgen import PROJECT_ROOT
-from materialgen.build import Project, hb_subset_missing, load, run
-from materialgen.errors import InputError, InputErrors, display_path
+from materialgen import PROJECT_ROOT, translate
+from materialgen.build import Project, generate
 from materialgen.render import Options
 
 
@@ -97,99 +94,42 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="N",
         help="documents built at once (default: 2, or 1 on a one-core machine)",
     )
+    parser.add_argument(
+        "--no-previews",
+        action="store_true",
+        help="skip the PNG previews of output/<lang>/preview/ (faster)",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in translate.COMMANDS:
+        return translate.main(argv)
     args = parse_args(argv)
     project = Project(args.project.resolve(), args.output)
-    organisation = args.organisation
-    if organisation is None and (project.materials_dir / "local-organisation.yaml").is_file():
-        organisation = project.materials_dir / "local-organisation.yaml"
     poster_override = None
     if args.poster_languages is not None:
         poster_override = [
             code.strip() for code in args.poster_languages.split(",") if code.strip()
         ]
-    started = time.perf_counter()
-    try:
-        data = load(project, organisation, [*(args.lang or []), *(poster_override or [])])
-        materials = args.material or list(data.content.materials)
-        unknown = [m for m in materials if m not in data.content.materials]
-        if unknown:
-            raise InputError(
-                f"unknown material '{unknown[0]}' (known: {', '.join(data.content.materials)})",
-                project.materials_dir / "materials.yaml",
-            )
-    except (InputError, InputErrors) as error:
-        if args.debug:
-            traceback.print_exc()
-        errors = error.errors if isinstance(error, InputErrors) else [error]
-        for item in errors:
-            print(f"error: {item}", file=sys.stderr)
-        print(f"{len(errors)} error(s); nothing was written.", file=sys.stderr)
-        return 1
-
-    for warning in data.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    if hb_subset_missing():
-        print(
-            "warning: libharfbuzz-subset is not installed: fonts are subset with fontTools, "
-            "which is much slower (run ./setup.sh)",
-            file=sys.stderr,
-        )
-    langs = args.lang or list(data.languages)
     options = Options(
-        paper=args.paper, bleed_mm=args.bleed, safe_mm=args.safe_margin, debug=args.debug
+        paper=args.paper,
+        bleed_mm=args.bleed,
+        safe_mm=args.safe_margin,
+        debug=args.debug,
+        previews=not args.no_previews,
     )
-    results = []
-    for result in run(project, data, langs, materials, options, poster_override, args.jobs):
-        results.append(result)
-        name = f"{result.lang:<4} {result.material:<18}"
-        if result.ok:
-            print(
-                f"ok    {name} {display_path(result.path)}  {result.pages} pages, "
-                f"type {result.scale:.0%}, {result.seconds:.1f} s"
-            )
-        else:
-            print(f"FAIL  {name} not written")
-            for problem in result.problems:
-                print(f"        {problem}")
-    print_language_notes(data, results, langs)
-    failed = [r for r in results if not r.ok]
-    print(
-        f"{len(results) - len(failed)} written, {len(failed)} failed, "
-        f"in {time.perf_counter() - started:.1f} s"
+    return generate(
+        project,
+        organisation=args.organisation,
+        langs=args.lang,
+        materials=args.material,
+        options=options,
+        poster_override=poster_override,
+        jobs=args.jobs,
     )
-    return 1 if failed else 0
-
-
-def print_language_notes(data, results, langs) -> None:
-    """Per language: strings that fell back to English, and review status."""
-    for code in langs:
-        if code == "en":
-            continue
-        catalog = data.catalogs.get(code)
-        missing = {}
-        for result in results:
-            for (lang, context, message), reason in result.missing.items():
-                if lang == code:
-                    missing[(context, message)] = reason
-        notes = []
-        if catalog is not None and not catalog.reviewed:
-            notes.append("machine-drafted, not reviewed")
-        if missing:
-            notes.append(f"{len(missing)} strings printed in English")
-        if not notes:
-            continue
-        where = display_path(catalog.path) if catalog else ""
-        print(f"note: {code}: {'; '.join(notes)} {where}".rstrip())
-        for (context, message), reason in sorted(missing.items(), key=str)[:10]:
-            label = f"[{context}] " if context else ""
-            print(f"        {label}{message[:60]!r}: {reason}")
-        if len(missing) > 10:
-            print(f"        ... and {len(missing) - 10} more")
 
 
 if __name__ == "__main__":

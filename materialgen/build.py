@@ -13,14 +13,15 @@ import dataclasses
 import datetime
 import multiprocessing
 import os
+import sys
 import time
 import traceback
 from pathlib import Path
 
 from . import fonts as fonts_module
-from .catalogs import Catalog, Translator, catalog_path, read_catalog
+from .catalogs import Catalog, Translator, catalog_path, locate, read_catalog
 from .content import Content, Material, load_content, stale_resources
-from .errors import InputError, InputErrors
+from .errors import InputError, InputErrors, display_path
 from .languages import Language, load_languages
 from .render import Options, Renderer, Section
 
@@ -78,6 +79,7 @@ class Result:
     problems: list[str] = dataclasses.field(default_factory=list)
     missing: dict = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
+    previews: list[Path] = dataclasses.field(default_factory=list)
     #: seconds spent laying out and checking, and how many layouts copyfitting needed
     timing: dict = dataclasses.field(
         default_factory=lambda: {"layout": 0.0, "check": 0.0, "layouts": 0}
@@ -213,18 +215,19 @@ def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
             numbers=expected_numbers(definition, data.content),
         )
 
-        def attempt(scale: float):
+        def attempt(scale: float, full: bool = False):
             warnings: list[str] = []
             started = time.perf_counter()
             html = renderer.render(definition, sections, data.content, options, scale)
             document = layout.render(html, warnings)
             checked = time.perf_counter()
-            problems, _ = check_document(document, expect)
+            problems, _ = check_document(document, expect, full)
             timing["layout"] += checked - started
             timing["check"] += time.perf_counter() - checked
             timing["layouts"] += 1
             return document, problems, warnings
 
+        attempt.expect = expect
         return attempt
 
     try:
@@ -237,15 +240,26 @@ def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
         if any(p.fit for p in problems):
             document, problems, warnings, scale = _copyfit(attempt, fit_material.copyfit_floor)
         if fit_material is not material:
-            document, problems, warnings = attempt_for(material)(scale)
+            document, problems, warnings = attempt_for(material)(scale, full=True)
+        else:
+            # The glyph-level checks, once, on the layout copyfitting settled on.
+            check_started = time.perf_counter()
+            problems, _ = check_document(document, attempt.expect, full=True)
+            timing["check"] += time.perf_counter() - check_started
         result.scale = scale
         result.pages = len(document.pages)
         # A sheet repeats the card ten times: report each problem once.
         result.problems = list(
-            dict.fromkeys([str(p) for p in problems] + [f"WeasyPrint: {w}" for w in warnings])
+            dict.fromkeys(
+                [_located(p, sections) for p in problems] + [f"WeasyPrint: {w}" for w in warnings]
+            )
         )
         if result.ok:
             result.path = _write_atomically(layout, document, target, result.problems)
+        if result.path and options.previews:
+            from .preview import render_pages
+
+            result.previews = render_pages(result.path, preview_dir(target), dpi=PREVIEW_DPI)
     except InputError as error:
         result.problems.append(str(error))
     except Exception as error:  # a BlockedURL is a BaseException and passes through below
@@ -257,11 +271,31 @@ def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
         result.problems.append(str(error))
     if not result.ok:
         target.unlink(missing_ok=True)
+        for stale in preview_dir(target).glob(f"{target.stem}-*.png"):
+            stale.unlink()
     for section in sections:
         for key, reason in section.translator.missing.items():
             result.missing[(section.language.code, *key)] = reason
     result.seconds = time.perf_counter() - started
     return result
+
+
+PREVIEW_DPI = 60
+
+
+def preview_dir(pdf: Path) -> Path:
+    return pdf.parent / "preview"
+
+
+def _located(problem, sections) -> str:
+    """The problem, with the catalog line whose translation printed its text."""
+    if problem.text:
+        for section in sections:
+            catalog = section.translator.catalog
+            line = locate(catalog, problem.text)
+            if line:
+                return f"{problem} ({display_path(catalog.path)}:{line})"
+    return str(problem)
 
 
 def _copyfit(attempt, floor: float):
@@ -352,3 +386,66 @@ def run(
         futures = [pool.submit(build_one, *task) for task in runnable]
         for future in futures:
             yield future.result()
+
+
+def generate(
+    project: Project,
+    *,
+    organisation: Path | None,
+    langs: list[str] | None,
+    materials: list[str] | None,
+    options: Options,
+    poster_override: list[str] | None,
+    jobs: int,
+    out=print,
+    err=None,
+) -> int:
+    """Load, build, report: what ``generate.py`` does. Returns the exit code."""
+    from . import report
+    from .translate import language_status, read_template, template_keys
+
+    err = err or (lambda text: print(text, file=sys.stderr))
+    started = time.perf_counter()
+    default_organisation = project.materials_dir / "local-organisation.yaml"
+    if organisation is None and default_organisation.is_file():
+        organisation = default_organisation
+    try:
+        data = load(project, organisation, [*(langs or []), *(poster_override or [])])
+        materials = materials or list(data.content.materials)
+        unknown = [m for m in materials if m not in data.content.materials]
+        if unknown:
+            raise InputError(
+                f"unknown material '{unknown[0]}' (known: {', '.join(data.content.materials)})",
+                project.materials_dir / "materials.yaml",
+            )
+    except (InputError, InputErrors) as error:
+        if options.debug:
+            traceback.print_exc()
+        errors = error.errors if isinstance(error, InputErrors) else [error]
+        for item in errors:
+            err(f"error: {item}")
+        err(f"{len(errors)} error(s); nothing was written.")
+        return 1
+    for warning in data.warnings:
+        err(f"warning: {warning}")
+    if hb_subset_missing():
+        err(
+            "warning: libharfbuzz-subset is not installed: fonts are subset with fontTools, "
+            "which is much slower (run ./setup.sh)"
+        )
+    langs = langs or list(data.languages)
+    results = []
+    for result in run(project, data, langs, materials, options, poster_override, jobs):
+        results.append(result)
+        out(report.result_line(result))
+    for line in report.language_notes(data, results, langs):
+        out(line)
+    wall = time.perf_counter() - started
+    template = template_keys(read_template(project.root))
+    statuses = {
+        code: language_status(project.root, data.languages[code], template) for code in langs
+    }
+    path = report.write_html(project.output, data, results, statuses, wall)
+    out(f"report: {display_path(path)}")
+    out(report.timing_line(results, wall))
+    return 1 if any(not r.ok for r in results) else 0

@@ -91,6 +91,15 @@ def _syntax_error(path: Path) -> InputError | None:
 
 def read_catalog(path: Path, language: Language) -> Catalog:
     """Parse and check a .po file; every problem is an InputError with the file's line."""
+    catalog = parse_catalog(path)
+    errors = check_catalog(catalog, language)
+    if errors:
+        raise InputErrors(errors)
+    return catalog
+
+
+def parse_catalog(path: Path) -> Catalog:
+    """Parse a .po file, as strictly as msgfmt; InputError with the line on bad syntax."""
     try:
         error = _syntax_error(path)
     except UnicodeDecodeError as decode_error:
@@ -118,11 +127,7 @@ def read_catalog(path: Path, language: Language) -> Catalog:
             continue
         line = _msgstr_line(lines, message.lineno or 1)
         entries[(message.context, message.id)] = Entry(message.string or "", line, message.fuzzy)
-    catalog = Catalog(path, entries, headers)
-    errors = check_catalog(catalog, language)
-    if errors:
-        raise InputErrors(errors)
-    return catalog
+    return Catalog(path, entries, headers)
 
 
 def _msgstr_line(lines: list[str], msgid_line: int) -> int:
@@ -162,6 +167,16 @@ def check_catalog(catalog: Catalog, language: Language) -> list[InputError]:
                 1,
             )
         )
+    plural_forms = catalog.headers.get("Plural-Forms", "")
+    if _nplurals(plural_forms) != _nplurals(language.gettext_plural_forms):
+        errors.append(
+            InputError(
+                f"header 'Plural-Forms: {plural_forms}' does not match the language "
+                f"({language.gettext_plural_forms}); run: generate.py update",
+                catalog.path,
+                _header_line(catalog.path, "Plural-Forms"),
+            )
+        )
     for (_, source), entry in catalog.entries.items():
         if not entry.text:
             continue
@@ -169,6 +184,59 @@ def check_catalog(catalog: Catalog, language: Language) -> list[InputError]:
         if problem:
             errors.append(InputError(problem, catalog.path, entry.line))
     return errors
+
+
+def catalog_warnings(catalog: Catalog, template: dict) -> list[InputError]:
+    """What a translator should look at but that does not stop printing: strings missing,
+    fuzzy (changed since translated), empty, or identical to the English."""
+    warnings = []
+    for key in template:
+        context, source = key
+        entry = catalog.entries.get(key)
+        label = f"«{source[:50]}»" + (f" [{context}]" if context else "")
+        if entry is None:
+            warnings.append(InputError(f"missing {label}: run generate.py update", catalog.path))
+        elif entry.fuzzy:
+            warnings.append(
+                InputError(
+                    f"fuzzy {label}: the English changed; check the "
+                    "translation and remove the fuzzy flag",
+                    catalog.path,
+                    entry.line,
+                )
+            )
+        elif not entry.text.strip():
+            warnings.append(InputError(f"untranslated {label}", catalog.path, entry.line))
+        elif entry.text.strip() == source.strip() and re.search("[A-Za-z]{3}", source):
+            warnings.append(
+                InputError(f"identical to the English {label}", catalog.path, entry.line)
+            )
+    return warnings
+
+
+def locate(catalog: Catalog | None, text: str) -> int | None:
+    """The line of the catalog entry whose translation printed ``text`` (a line of it)."""
+    if catalog is None:
+        return None
+    wanted = " ".join(text.replace("\u200b", "").split())
+    if len(wanted) < 2:
+        return None
+    for entry in catalog.entries.values():
+        if wanted in " ".join(entry.text.split()):
+            return entry.line
+    return None
+
+
+def _nplurals(plural_forms: str) -> str | None:
+    match = re.search(r"nplurals\s*=\s*(\d+)", plural_forms)
+    return match.group(1) if match else None
+
+
+def _header_line(path: Path, name: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.startswith(f'"{name}:'):
+            return number
+    return 1
 
 
 def translation_problem(source: str, translation: str) -> str | None:

@@ -10,6 +10,7 @@ as translator comment, so identical English in two places can be translated diff
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -25,6 +26,11 @@ KEYWORDS = {"_": None, "gettext": None, "pgettext": ((1, "c"), 2)}
 JINJA_OPTIONS = {"silent": "false", "trim_blocks": "true", "lstrip_blocks": "true"}
 RECORD_TYPES = {"resources": Resource, "signs": Sign}
 PROJECT = "anti-trafficking-materials"
+NAMED_PLACEHOLDER = re.compile(r"%\(\w+\)s")
+POT_COMMENT = """\
+# Template for the translations of the anti-trafficking materials.
+# Written by `python generate.py extract` from templates/ and materials/: do not edit it;
+# translations live in locales/<lang>/LC_MESSAGES/messages.po (see TRANSLATING.md)."""
 
 
 def extract_yaml(fileobj, keywords, comment_tags, options):
@@ -40,7 +46,12 @@ def extract_yaml(fileobj, keywords, comment_tags, options):
 
 def build_template(root: Path) -> Catalog:
     catalog = Catalog(
-        project=PROJECT, version="1", msgid_bugs_address="", fuzzy=False, charset="utf-8"
+        project=PROJECT,
+        version="1",
+        msgid_bugs_address="",
+        fuzzy=False,
+        charset="utf-8",
+        header_comment=POT_COMMENT,
     )
     templates = root / "templates"
     for path in sorted(templates.glob("*.html")):
@@ -66,12 +77,18 @@ def build_template(root: Path) -> Catalog:
                     auto_comments=comments,
                     context=context,
                 )
+    for message in catalog:
+        # Babel flags any '%' as python-format ("100% free"); msgfmt would then reject a
+        # correct translation. Only strings with named placeholders are format strings.
+        if "python-format" in message.flags and not NAMED_PLACEHOLDER.search(message.id):
+            message.flags.discard("python-format")
     return catalog
 
 
 def pot_text(catalog: Catalog) -> str:
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=100, omit_header=False, sort_output=False, include_lineno=True)
+    # Locations without line numbers: editing a template must not touch every catalog.
+    write_po(buffer, catalog, width=100, omit_header=False, sort_output=False, include_lineno=False)
     return buffer.getvalue().decode("utf-8")
 
 

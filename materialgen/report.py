@@ -1,0 +1,165 @@
+"""What a run tells its users: a line per document on the terminal, notes per language, and
+output/report.html, which a coordinator opens in a browser (no server) to see every document's
+preview, translation state, type scale and problems, each linked to the catalog line to fix."""
+
+from __future__ import annotations
+
+import datetime
+import html
+import os
+import re
+from pathlib import Path
+
+from .errors import display_path
+
+LOCATION = re.compile(r"\((?P<path>[^()\s]+\.po):(?P<line>\d+)\)")
+
+
+def result_line(result) -> str:
+    name = f"{result.lang:<7} {result.material:<18}"
+    if result.ok:
+        return (
+            f"ok    {name} {display_path(result.path)}  {result.pages} pages, "
+            f"type {result.scale:.0%}, {result.seconds:.1f} s"
+        )
+    return f"FAIL  {name} not written\n" + "\n".join(f"        {p}" for p in result.problems)
+
+
+def missing_by_language(results) -> dict[str, dict]:
+    missing: dict[str, dict] = {}
+    for result in results:
+        for (lang, context, message), reason in result.missing.items():
+            missing.setdefault(lang, {})[(context, message)] = reason
+    return missing
+
+
+def language_notes(data, results, langs) -> list[str]:
+    """Per language: strings that fell back to English, and review status."""
+    lines = []
+    missing_all = missing_by_language(results)
+    for code in langs:
+        if code == "en":
+            continue
+        catalog = data.catalogs.get(code)
+        missing = missing_all.get(code, {})
+        notes = []
+        if catalog is not None and not catalog.reviewed:
+            notes.append("machine-drafted, not reviewed")
+        if missing:
+            notes.append(f"{len(missing)} strings printed in English")
+        if not notes:
+            continue
+        where = display_path(catalog.path) if catalog else ""
+        lines.append(f"note: {code}: {'; '.join(notes)} {where}".rstrip())
+        for (context, message), reason in sorted(missing.items(), key=str)[:10]:
+            label = f"[{context}] " if context else ""
+            lines.append(f"        {label}{message[:60]!r}: {reason}")
+        if len(missing) > 10:
+            lines.append(f"        ... and {len(missing) - 10} more")
+    return lines
+
+
+def timing_line(results, wall: float) -> str:
+    layout = sum(r.timing["layout"] for r in results)
+    check = sum(r.timing["check"] for r in results)
+    layouts = sum(r.timing["layouts"] for r in results)
+    failed = sum(not r.ok for r in results)
+    return (
+        f"{len(results) - failed} written, {failed} failed, in {wall:.1f} s "
+        f"(layout {layout:.1f} s for {layouts} layouts, of which copyfitting "
+        f"{max(layouts - len(results), 0)}; print check {check:.1f} s)"
+    )
+
+
+def write_html(output: Path, data, results, statuses: dict[str, dict], wall: float) -> Path:
+    """output/report.html, with paths relative to it so the folder can be moved or zipped."""
+    rows = []
+    for result in results:
+        status = statuses.get(result.lang, {})
+        language = data.languages[result.lang]
+        thumbnail = ""
+        if result.ok and result.previews:
+            image = _relative(result.previews[0], output)
+            thumbnail = (
+                f'<a href="{_relative(result.path, output)}"><img src="{image}" '
+                f'alt="{result.material} in {language.name}"></a>'
+            )
+        problems = "".join(f"<li>{_linked(problem, output)}</li>" for problem in result.problems)
+        missing = len([k for k in result.missing if k[0] == result.lang])
+        rows.append(
+            f'<tr class="{"ok" if result.ok else "fail"}">'
+            f"<td>{thumbnail}</td>"
+            f"<td><b>{html.escape(language.name)}</b> ({result.lang})<br>{result.material}</td>"
+            f"<td>{'written' if result.ok else '<b>NOT WRITTEN</b>'}<br>{result.pages} pages"
+            f"<br>type {result.scale:.0%}</td>"
+            f"<td>{_completeness(status)}"
+            f"{f'<br>{missing} printed in English' if missing else ''}</td>"
+            f"<td>{_review(status)}</td>"
+            f"<td><ul>{problems}</ul></td></tr>"
+        )
+    failed = sum(not r.ok for r in results)
+    page = REPORT.format(
+        date=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        summary=f"{len(results) - failed} documents written, {failed} failed, in {wall:.1f} s",
+        rows="\n".join(rows),
+    )
+    target = output / "report.html"
+    tmp = target.with_suffix(".html.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+def _relative(path: Path, start: Path) -> str:
+    return html.escape(os.path.relpath(path, start))
+
+
+def _linked(problem: str, output: Path) -> str:
+    text = html.escape(problem)
+
+    def link(match):
+        path = Path(match.group("path"))
+        href = _relative(path if path.is_absolute() else Path.cwd() / path, output)
+        return f'(<a href="{href}">{html.escape(match.group("path"))}:{match.group("line")}</a>)'
+
+    return LOCATION.sub(link, text)
+
+
+def _completeness(status: dict) -> str:
+    if not status:
+        return ""
+    if status.get("error"):
+        return f"<b>catalog error</b>: {html.escape(status['error'])}"
+    done = 100 * status["translated"] // max(status["total"], 1)
+    extra = f", {status['fuzzy']} fuzzy" if status["fuzzy"] else ""
+    return f"{done}% translated ({status['translated']}/{status['total']}{extra})"
+
+
+def _review(status: dict) -> str:
+    if status.get("reviewed") == "source":
+        return "source language"
+    if status.get("reviewed"):
+        return f"reviewed {status['reviewed']}<br>by {html.escape(status['reviewer'] or '')}"
+    return '<span class="draft">machine-drafted, not reviewed</span>'
+
+
+REPORT = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Materials report</title>
+<style>
+body {{ font-family: sans-serif; margin: 1.5em; color: #1a1a1a; }}
+table {{ border-collapse: collapse; width: 100%; }}
+td {{ border-top: 1px solid #ccc; padding: 0.5em; vertical-align: top; font-size: 0.9em; }}
+img {{ max-width: 180px; max-height: 180px; border: 1px solid #999; }}
+tr.fail {{ background: #fde8e8; }}
+.draft {{ color: #8a5300; }}
+ul {{ margin: 0; padding-left: 1.2em; }}
+</style></head><body>
+<h1>Materials report</h1>
+<p>{date}: {summary}. A document that failed its print check was not written; its problems
+name the text and, where it comes from a catalog, the line to fix.</p>
+<table>
+<tr><th>preview</th><th>document</th><th>result</th><th>translation</th><th>review</th>
+<th>problems</th></tr>
+{rows}
+</table></body></html>
+"""
