@@ -238,7 +238,7 @@ def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
         document, problems, warnings = attempt(1.0)
         scale = 1.0
         if any(p.fit for p in problems):
-            document, problems, warnings, scale = _copyfit(attempt, fit_material.copyfit_floor)
+            document, warnings, scale = _copyfit(attempt, fit_material.copyfit_floor)
         if fit_material is not material:
             document, problems, warnings = attempt_for(material)(scale, full=True)
         else:
@@ -246,6 +246,12 @@ def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
             check_started = time.perf_counter()
             problems, _ = check_document(document, attempt.expect, full=True)
             timing["check"] += time.perf_counter() - check_started
+        if scale <= fit_material.copyfit_floor:
+            note = f"does not fit even with type reduced to {scale:.0%}: shorten the text"
+            problems = [
+                dataclasses.replace(p, message=f"{p.message} ({note})") if p.fit else p
+                for p in problems
+            ]
         result.scale = scale
         result.pages = len(document.pages)
         # A sheet repeats the card ten times: report each problem once.
@@ -302,17 +308,12 @@ def _copyfit(attempt, floor: float):
     """The largest type scale between ``floor`` and 1 at which everything fits.
 
     Bisection on one scale factor of the root type size; each step lays out (without
-    writing). When even the floor does not fit, the problems at the floor are returned.
+    writing). When even the floor does not fit, the layout at the floor is returned.
     """
     document, problems, warnings = attempt(floor)
     if any(p.fit for p in problems):
-        message = f"does not fit even with type reduced to {floor:.0%}: shorten the text"
-        problems = [
-            dataclasses.replace(p, message=f"{p.message} ({message})") if p.fit else p
-            for p in problems
-        ]
-        return document, problems, warnings, floor
-    best = (document, problems, warnings, floor)
+        return document, warnings, floor
+    best = (document, warnings, floor)
     low, high = floor, 1.0
     while high - low > 0.02:  # 2 % of type size: below what a reader notices
         middle = (low + high) / 2
@@ -321,7 +322,7 @@ def _copyfit(attempt, floor: float):
             high = middle
         else:
             low = middle
-            best = (document, problems, warnings, middle)
+            best = (document, warnings, middle)
     return best
 
 

@@ -278,6 +278,7 @@ def check_document(document, expect: Expectations, full: bool = True):
                 f"{expect.pages}: text spilled onto extra pages",
             )
         )
+    problems.extend(_split_frames(document))
     for number, page in enumerate(document.pages, start=1):
         texts: list[str] = []
         previous_inks: list[Ink] = []
@@ -303,6 +304,41 @@ def check_document(document, expect: Expectations, full: bool = True):
                 Problem("missing-number", f"{wanted} does not appear in the laid-out text")
             )
     return problems, page_texts
+
+
+def _split_frames(document) -> list[Problem]:
+    """Frames continued on a later page: their text did not fit where it belongs. Names the
+    first text that moved and how tall the moved part is."""
+    fragments: dict = {}
+    for number, page in enumerate(document.pages, start=1):
+        for box, _ in walk(page._page_box):
+            name = _attr(box, "data-frame")
+            if name and isinstance(box, boxes.BlockBox):
+                fragments.setdefault(box.element, []).append((number, box))
+    problems = []
+    for parts in fragments.values():
+        if len({number for number, _ in parts}) < 2:
+            continue
+        number, continued = parts[1]
+        moved = sum(box.margin_height() for page, box in parts[1:] if page != parts[0][0])
+        first_text = next(
+            (
+                box.text
+                for box, _ in walk(continued)
+                if isinstance(box, boxes.TextBox) and box.text.strip()
+            ),
+            "",
+        )
+        problems.append(
+            Problem(
+                "overflow",
+                f"'{_attr(continued, 'data-frame')}' is "
+                f"{moved / PX_PER_MM:.1f} mm too long: its text continues on "
+                f"page {number}",
+                first_text,
+            )
+        )
+    return problems
 
 
 def _lines(page_box):

@@ -103,6 +103,7 @@ def write_html(output: Path, data, results, statuses: dict[str, dict], wall: flo
         summary=f"{len(results) - failed} documents written, {failed} failed, in {wall:.1f} s",
         rows="\n".join(rows),
     )
+    output.mkdir(parents=True, exist_ok=True)
     target = output / "report.html"
     tmp = target.with_suffix(".html.tmp")
     tmp.write_text(page, encoding="utf-8")
