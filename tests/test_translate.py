@@ -170,7 +170,7 @@ def test_check_reports_every_finding_with_its_line(project, capsys):
     text = catalog.read_text(encoding="utf-8")
     text = text.replace('msgstr "Wac %(number)s"', 'msgstr "Wac %(lambar)s"')
     catalog.write_text(text, encoding="utf-8")
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if "%(lambar)s" in l)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "%(lambar)s" in row)
     assert generate.main(["check", "--project", str(project), "--lang", "so"]) == 1
     out = capsys.readouterr().out
     assert f"error: {catalog}:{line}: the translation must keep the placeholders" in out
@@ -208,7 +208,7 @@ def test_watch_rebuilds_when_the_catalog_is_saved(project, capsys):
     watcher.join(timeout=60)
     assert not watcher.is_alive()
     out = capsys.readouterr().out
-    line = next(i for i, l in enumerate(catalog.read_text().splitlines(), 1) if 's 2"' in l)
+    line = next(i for i, row in enumerate(catalog.read_text().splitlines(), 1) if 's 2"' in row)
     assert f"{catalog}:{line}: numbers differ from the source" in out
     assert not pdf.exists(), "a failed rebuild must remove the stale PDF"
 
