@@ -444,9 +444,10 @@ def generate(
     wall = time.perf_counter() - started
     template = template_keys(read_template(project.root))
     statuses = {
-        code: language_status(project.root, data.languages[code], template) for code in langs
+        code: language_status(project.root, data.languages[code], template)
+        for code in data.languages
     }
-    path = report.write_html(project.output, data, results, statuses, wall)
+    path = report.write_html(project.output, data, results, statuses)
     out(f"report: {display_path(path)}")
     out(report.timing_line(results, wall))
     return 1 if any(not r.ok for r in results) else 0

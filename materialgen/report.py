@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import json
 import os
 import re
 from pathlib import Path
@@ -71,36 +72,46 @@ def timing_line(results, wall: float) -> str:
     )
 
 
-def write_html(output: Path, data, results, statuses: dict[str, dict], wall: float) -> Path:
-    """output/report.html, with paths relative to it so the folder can be moved or zipped."""
-    rows = []
+def record(result) -> dict:
+    """What the report keeps of one document's build."""
+    return {
+        "lang": result.lang,
+        "material": result.material,
+        "ok": result.ok,
+        "pdf": str(result.path) if result.path else None,
+        "pages": result.pages,
+        "scale": result.scale,
+        "problems": result.problems,
+        "previews": [str(p) for p in result.previews],
+        "missing": len([k for k in result.missing if k[0] == result.lang]),
+        "built": datetime.datetime.now().isoformat(timespec="seconds"),
+    }
+
+
+def write_html(output: Path, data, results, statuses: dict[str, dict]) -> Path:
+    """output/report.html over every document in output/, from this run or an earlier one
+    (each build leaves a small record beside its previews), so that building one language
+    does not drop the others from the report. Paths are relative: the folder can be zipped."""
     for result in results:
-        status = statuses.get(result.lang, {})
-        language = data.languages[result.lang]
-        thumbnail = ""
-        if result.ok and result.previews:
-            image = _relative(result.previews[0], output)
-            thumbnail = (
-                f'<a href="{_relative(result.path, output)}"><img src="{image}" '
-                f'alt="{result.material} in {language.name}"></a>'
-            )
-        problems = "".join(f"<li>{_linked(problem, output)}</li>" for problem in result.problems)
-        missing = len([k for k in result.missing if k[0] == result.lang])
-        rows.append(
-            f'<tr class="{"ok" if result.ok else "fail"}">'
-            f"<td>{thumbnail}</td>"
-            f"<td><b>{html.escape(language.name)}</b> ({result.lang})<br>{result.material}</td>"
-            f"<td>{'written' if result.ok else '<b>NOT WRITTEN</b>'}<br>{result.pages} pages"
-            f"<br>type {result.scale:.0%}</td>"
-            f"<td>{_completeness(status)}"
-            f"{f'<br>{missing} printed in English' if missing else ''}</td>"
-            f"<td>{_review(status)}</td>"
-            f"<td><ul>{problems}</ul></td></tr>"
-        )
-    failed = sum(not r.ok for r in results)
+        target = output / result.lang / "preview" / f"{result.material}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(record(result), ensure_ascii=False, indent=1), "utf-8")
+    order = {code: index for index, code in enumerate(data.languages)}
+    records = []
+    for path in output.glob("*/preview/*.json"):
+        item = json.loads(path.read_text("utf-8"))
+        if item["lang"] in data.languages and (not item["ok"] or Path(item["pdf"]).exists()):
+            records.append(item)
+    records.sort(key=lambda r: (order.get(r["lang"], 999), r["material"]))
+    rows = [
+        _row(item, data.languages[item["lang"]], statuses.get(item["lang"], {}), output)
+        for item in records
+    ]
+    failed = sum(not item["ok"] for item in records)
     page = REPORT.format(
         date=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        summary=f"{len(results) - failed} documents written, {failed} failed, in {wall:.1f} s",
+        summary=f"{len(records) - failed} documents in output/, {failed} failed",
+        grid=_grid(records, data, statuses),
         rows="\n".join(rows),
     )
     output.mkdir(parents=True, exist_ok=True)
@@ -109,6 +120,58 @@ def write_html(output: Path, data, results, statuses: dict[str, dict], wall: flo
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(target)
     return target
+
+
+def _grid(records: list[dict], data, statuses: dict) -> str:
+    """One line per language: each material's result at a glance, and the review state."""
+    materials = sorted({item["material"] for item in records})
+    by_key = {(item["lang"], item["material"]): item for item in records}
+    head = "".join(f"<th>{m}</th>" for m in materials)
+    lines = []
+    for code, language in data.languages.items():
+        cells = []
+        for material in materials:
+            item = by_key.get((code, material))
+            if item is None:
+                cells.append("<td></td>")
+            elif item["ok"]:
+                cells.append(f'<td class="ok">ok {item["scale"]:.0%}</td>')
+            else:
+                cells.append('<td class="fail"><b>FAILED</b></td>')
+        if any(cell != "<td></td>" for cell in cells):
+            status = statuses.get(code, {})
+            lines.append(
+                f"<tr><td>{html.escape(language.name)} ({code})</td>{''.join(cells)}"
+                f"<td>{_completeness(status)}</td><td>{_review(status)}</td></tr>"
+            )
+    return (
+        f'<table class="grid"><tr><th>language</th>{head}<th>translation</th>'
+        f"<th>review</th></tr>{''.join(lines)}</table>"
+    )
+
+
+def _row(item: dict, language, status: dict, output: Path) -> str:
+    thumbnail = ""
+    if item["ok"] and item["previews"]:
+        image = _relative(Path(item["previews"][0]), output)
+        thumbnail = (
+            f'<a href="{_relative(Path(item["pdf"]), output)}"><img src="{image}" '
+            f'alt="{item["material"]} in {html.escape(language.name)}"></a>'
+        )
+    problems = "".join(f"<li>{_linked(problem, output)}</li>" for problem in item["problems"])
+    pages = f"{item['pages']} page{'s' if item['pages'] != 1 else ''}"
+    missing = f"<br>{item['missing']} printed in English" if item["missing"] else ""
+    return (
+        f'<tr class="{"ok" if item["ok"] else "fail"}">'
+        f"<td>{thumbnail}</td>"
+        f"<td><b>{html.escape(language.name)}</b> ({item['lang']})<br>{item['material']}"
+        f"<br><small>built {item['built']}</small></td>"
+        f"<td>{'written' if item['ok'] else '<b>NOT WRITTEN</b>'}<br>{pages}"
+        f"<br>type {item['scale']:.0%}</td>"
+        f"<td>{_completeness(status)}{missing}</td>"
+        f"<td>{_review(status)}</td>"
+        f"<td><ul>{problems}</ul></td></tr>"
+    )
 
 
 def _relative(path: Path, start: Path) -> str:
@@ -151,13 +214,19 @@ body {{ font-family: sans-serif; margin: 1.5em; color: #1a1a1a; }}
 table {{ border-collapse: collapse; width: 100%; }}
 td {{ border-top: 1px solid #ccc; padding: 0.5em; vertical-align: top; font-size: 0.9em; }}
 img {{ max-width: 180px; max-height: 180px; border: 1px solid #999; }}
-tr.fail {{ background: #fde8e8; }}
+tr.fail, td.fail {{ background: #fde8e8; }}
+td.ok {{ color: #1d6b2c; }}
+table.grid {{ width: auto; margin-bottom: 1em; }}
 .draft {{ color: #8a5300; }}
 ul {{ margin: 0; padding-left: 1.2em; }}
 </style></head><body>
 <h1>Materials report</h1>
 <p>{date}: {summary}. A document that failed its print check was not written; its problems
 name the text and, where it comes from a catalog, the line to fix.</p>
+<h2>At a glance</h2>
+<p>Per material: whether it was written and the type size copyfitting chose.</p>
+{grid}
+<h2>Every document</h2>
 <table>
 <tr><th>preview</th><th>document</th><th>result</th><th>translation</th><th>review</th>
 <th>problems</th></tr>
