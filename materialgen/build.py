@@ -71,11 +71,13 @@ class Data:
 
 @dataclasses.dataclass
 class Result:
+    """What building one document gave."""
+
     lang: str
     material: str
     path: Path | None = None
     pages: int = 0
-    scale: float = 1.0
+    fits: dict = dataclasses.field(default_factory=dict)  # type scale per frame (copyfitting)
     problems: list[str] = dataclasses.field(default_factory=list)
     missing: dict = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
@@ -88,6 +90,11 @@ class Result:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def scale(self) -> float:
+        """The smallest type scale of its frames: what a reader notices."""
+        return min(self.fits.values(), default=1.0)
 
 
 def load(
@@ -185,7 +192,7 @@ def _init_worker(project: Project, data: Data, options: Options) -> None:
 
 def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
     """Render, copyfit, check and write one document (in a worker)."""
-    from .checks import Expectations, check_document
+    from .checks import Expectations, check_document, frame_floors
 
     started = time.perf_counter()
     project, data, options = _worker["project"], _worker["data"], _worker["options"]
@@ -215,10 +222,10 @@ def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
             numbers=expected_numbers(definition, data.content),
         )
 
-        def attempt(scale: float, full: bool = False):
+        def attempt(fits: dict[str, float], full: bool = False):
             warnings: list[str] = []
             started = time.perf_counter()
-            html = renderer.render(definition, sections, data.content, options, scale)
+            html = renderer.render(definition, sections, data.content, options, fits)
             document = layout.render(html, warnings)
             checked = time.perf_counter()
             problems, _ = check_document(document, expect, full)
@@ -235,24 +242,21 @@ def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
         # found on the smaller document.
         fit_material = data.content.materials.get(material.fit_with or "", material)
         attempt = attempt_for(fit_material)
-        document, problems, warnings = attempt(1.0)
-        scale = 1.0
+        document, problems, warnings = attempt({})
+        fits: dict[str, float] = {}
+        hopeless: set = set()
         if any(p.fit for p in problems):
-            document, warnings, scale = _copyfit(attempt, fit_material.copyfit_floor)
+            floors = frame_floors(document)
+            document, warnings, fits, hopeless = _copyfit(attempt, floors, problems)
         if fit_material is not material:
-            document, problems, warnings = attempt_for(material)(scale, full=True)
+            document, problems, warnings = attempt_for(material)(fits, full=True)
         else:
             # The glyph-level checks, once, on the layout copyfitting settled on.
             check_started = time.perf_counter()
             problems, _ = check_document(document, attempt.expect, full=True)
             timing["check"] += time.perf_counter() - check_started
-        if scale <= fit_material.copyfit_floor:
-            note = f"does not fit even with type reduced to {scale:.0%}: shorten the text"
-            problems = [
-                dataclasses.replace(p, message=f"{p.message} ({note})") if p.fit else p
-                for p in problems
-            ]
-        result.scale = scale
+        problems = [_note_floor(p, fits, hopeless) for p in problems]
+        result.fits = fits
         result.pages = len(document.pages)
         # A sheet repeats the card ten times: report each problem once.
         result.problems = list(
@@ -304,26 +308,45 @@ def _located(problem, sections) -> str:
     return str(problem)
 
 
-def _copyfit(attempt, floor: float):
-    """The largest type scale between ``floor`` and 1 at which everything fits.
+def _copyfit(attempt, floors: dict[str, float], problems):
+    """The largest type scale of each frame, between its floor and 1, at which it fits.
 
-    Bisection on one scale factor of the root type size; each step lays out (without
-    writing). When even the floor does not fit, the layout at the floor is returned.
+    Bisection on one scale per frame, all frames at once (each layout tells every frame
+    whether it fits), so a card whose front is too long keeps the back at full size. A
+    problem no frame owns (text spilling outside every frame) shrinks them all. Returns the
+    document at the chosen scales, its warnings, the scales, and the frames that do not fit
+    even at their floor.
     """
-    document, problems, warnings = attempt(floor)
-    if any(p.fit for p in problems):
-        return document, warnings, floor
-    best = (document, warnings, floor)
-    low, high = floor, 1.0
-    while high - low > 0.02:  # 2 % of type size: below what a reader notices
-        middle = (low + high) / 2
-        document, problems, warnings = attempt(middle)
-        if any(p.fit for p in problems):
-            high = middle
-        else:
-            low = middle
-            best = (document, warnings, middle)
-    return best
+
+    def failing(found) -> set[str]:
+        names = {p.frame for p in found if p.fit}
+        return set(floors) if None in names or not names <= floors.keys() else names
+
+    shrinking = failing(problems)
+    fits = {frame: floors[frame] for frame in shrinking}
+    document, problems, warnings = attempt(fits)
+    hopeless = failing(problems) & shrinking
+    bounds = {frame: [floors[frame], 1.0] for frame in shrinking - hopeless}
+    trial = fits
+    while any(high - low > 0.02 for low, high in bounds.values()):  # 2 %: not noticeable
+        trial = {**fits, **{frame: sum(bound) / 2 for frame, bound in bounds.items()}}
+        document, problems, warnings = attempt(trial)
+        too_long = failing(problems)
+        for frame, bound in bounds.items():
+            bound[1 if frame in too_long else 0] = trial[frame]
+        fits = {**fits, **{frame: bound[0] for frame, bound in bounds.items()}}
+    if trial != fits:
+        document, problems, warnings = attempt(fits)
+    return document, warnings, fits, hopeless
+
+
+def _note_floor(problem, fits: dict[str, float], hopeless: set):
+    """Say that copyfitting already did what it could for a frame that still does not fit."""
+    if not problem.fit or not (problem.frame in hopeless or (problem.frame is None and hopeless)):
+        return problem
+    scale = fits.get(problem.frame) or min(fits.values())
+    note = f"does not fit even with type reduced to {scale:.0%}: shorten the text"
+    return dataclasses.replace(problem, message=f"{problem.message} ({note})")
 
 
 def _write_atomically(layout, document, target: Path, problems: list[str]) -> Path | None:

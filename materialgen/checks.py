@@ -35,6 +35,7 @@ class Problem:
     kind: str  # overflow, pages, glyph, font, size, direction, missing-number, warning
     message: str
     text: str = ""
+    frame: str | None = None  # the frame (data-frame) the text belongs to, if any
 
     @property
     def fit(self) -> bool:
@@ -257,6 +258,7 @@ def _vertical_overflow(line, ancestors, number: int, page_box, expect) -> list[P
                 "overflow",
                 f"page {number}: a line {where} by {over / PX_PER_MM:.1f} mm",
                 _line_text(line),
+                frame_name,
             )
         ]
     return []
@@ -306,6 +308,17 @@ def check_document(document, expect: Expectations, full: bool = True):
     return problems, page_texts
 
 
+def frame_floors(document) -> dict[str, float]:
+    """The frames that copyfitting may shrink, with their floors (data-fit-floor)."""
+    floors = {}
+    for page in document.pages:
+        for box, _ in walk(page._page_box):
+            floor = _attr(box, "data-fit-floor")
+            if floor and isinstance(box, boxes.BlockBox):
+                floors[_attr(box, "data-frame")] = float(floor)
+    return floors
+
+
 def _split_frames(document) -> list[Problem]:
     """Frames continued on a later page: their text did not fit where it belongs. Names the
     first text that moved and how tall the moved part is."""
@@ -336,6 +349,7 @@ def _split_frames(document) -> list[Problem]:
                 f"{moved / PX_PER_MM:.1f} mm too long: its text continues on "
                 f"page {number}",
                 first_text,
+                _attr(continued, "data-frame"),
             )
         )
     return problems
@@ -367,7 +381,10 @@ def _check_text_box(box, ancestors, number: int, page_box, expect: Expectations,
     if over > TOLERANCE_PX:
         problems.append(
             Problem(
-                "overflow", f"page {number}: text {where} by {over / PX_PER_MM:.1f} mm", box.text
+                "overflow",
+                f"page {number}: text {where} by {over / PX_PER_MM:.1f} mm",
+                box.text,
+                frame_name,
             )
         )
     minimum = (expect.min_font_pt or {}).get(lang)

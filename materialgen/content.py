@@ -84,10 +84,6 @@ class Material:
     )
     pages: int = field("number of pages the material must have; more means text spilled over")
     font_size: float = field("body font size in points, before per-script scaling and copyfitting")
-    copyfit_floor: float = field(
-        "smallest scale copyfitting may apply to the type (0.5 to 1)",
-        check=lambda v: None if 0.5 <= v <= 1 else "must be between 0.5 and 1",
-    )
     resources: list[str] = field("resources printed, in order (ids from resources.yaml)")
     signs: list[str] = field(
         "warning signs printed, in order (ids from warning-signs.yaml)", default=[]

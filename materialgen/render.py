@@ -117,9 +117,10 @@ class Renderer:
         sections: list[Section],
         content: Content,
         options: Options,
-        scale: float = 1.0,
+        fits: dict[str, float] | None = None,
     ) -> str:
-        """The HTML of ``material`` with its type scaled by ``scale`` (copyfitting)."""
+        """The HTML of ``material``; ``fits`` scales the type of named frames (copyfitting)."""
+        fits = fits or {}
         main = sections[0]
         width, height = PAPER[(material.paper, options.paper)]
         families = {family for section in sections for family in section.language.fonts}
@@ -146,7 +147,8 @@ class Renderer:
             },
             "card": {"width": CARD[0], "height": CARD[1]},
             # Root type size; everything else in the stylesheets is in em.
-            "font_size": material.font_size * scale * main.language.font_scale,
+            "font_size": material.font_size * main.language.font_scale,
+            "fit": lambda frame: fits.get(frame, 1.0),
             "font_css": Markup(
                 font_face_css(self.fonts, families) + "\n" + self.language_css(sections)
             ),

@@ -18,12 +18,21 @@ LOCATION = re.compile(r"\((?P<path>[^()\s]+\.po):(?P<line>\d+)\)")
 
 def result_line(result) -> str:
     name = f"{result.lang:<7} {result.material:<18}"
-    if result.ok:
-        return (
-            f"ok    {name} {display_path(result.path)}  {result.pages} pages, "
-            f"type {result.scale:.0%}, {result.seconds:.1f} s"
-        )
-    return f"FAIL  {name} not written\n" + "\n".join(f"        {p}" for p in result.problems)
+    if not result.ok:
+        return f"FAIL  {name} not written\n" + "\n".join(f"        {p}" for p in result.problems)
+    pages = f"{result.pages} page{'s' if result.pages != 1 else ''}"
+    return (
+        f"ok    {name} {display_path(result.path)}  {pages}, {type_sizes(result.fits)}, "
+        f"{result.seconds:.1f} s"
+    )
+
+
+def type_sizes(fits: dict[str, float]) -> str:
+    """Copyfitting's choice: "type 100%", or the frames it shrank."""
+    shrunk = {frame: scale for frame, scale in fits.items() if scale < 1}
+    if not shrunk:
+        return "type 100%"
+    return "type " + ", ".join(f"{scale:.0%} ({frame})" for frame, scale in sorted(shrunk.items()))
 
 
 def missing_by_language(results) -> dict[str, dict]:
@@ -81,6 +90,7 @@ def record(result) -> dict:
         "pdf": str(result.path) if result.path else None,
         "pages": result.pages,
         "scale": result.scale,
+        "fits": result.fits,
         "problems": result.problems,
         "previews": [str(p) for p in result.previews],
         "missing": len([k for k in result.missing if k[0] == result.lang]),
