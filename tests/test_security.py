@@ -96,7 +96,9 @@ def test_template_syntax_in_data_is_not_executed(project):
     set_nhth_summary(project, hostile)
     catalog_file = project / "locales" / "so" / "LC_MESSAGES" / "messages.po"
     catalog_file.write_text(
-        'msgid ""\nmsgstr ""\n"Language: so\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+        'msgid ""\nmsgstr ""\n"Language: so\\n"\n'
+        '"Content-Type: text/plain; charset=UTF-8\\n"\n'
+        '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
         f'msgid "Local help"\nmsgstr "{hostile}"\n',
         encoding="utf-8",
     )
