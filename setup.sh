@@ -39,7 +39,6 @@ fi
 stamp=.venv/.installed-pyproject
 if ! cmp -s pyproject.toml "$stamp" 2>/dev/null; then
     echo "setup: installing Python packages"
-    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
     cp pyproject.toml "$stamp"
 fi
