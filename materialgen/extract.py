@@ -18,6 +18,7 @@ from babel.messages.extract import extract
 from babel.messages.pofile import write_po
 
 from .content import Resource, Sign, translated_strings
+from .files import write_text_atomically
 from .schema import parse_yaml, records_from
 
 COMMENT_TAGS = ("L10N:",)
@@ -98,9 +99,7 @@ def write_template(root: Path) -> tuple[Path, bool]:
     text = pot_text(build_template(root))
     if target.is_file() and _without_date(target.read_text("utf-8")) == _without_date(text):
         return target, False
-    tmp = target.with_suffix(".pot.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    write_text_atomically(target, text)
     return target, True
 
 

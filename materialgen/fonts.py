@@ -22,6 +22,7 @@ import warnings
 from pathlib import Path
 
 from .errors import InputError, InputErrors
+from .files import write_text_atomically
 from .schema import Location, field, matches, read_records
 
 
@@ -82,9 +83,7 @@ def isolate(fonts_dir: Path) -> None:
         f"<fontconfig><cachedir>{cache_dir}</cachedir></fontconfig>\n"
     )
     if not conf.is_file() or conf.read_text() != text:
-        tmp = conf.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(text)
-        tmp.replace(conf)
+        write_text_atomically(conf, text)
     os.environ["FONTCONFIG_FILE"] = str(conf)
     os.environ.pop("FONTCONFIG_PATH", None)
     # WeasyPrint announces at import that fontconfig has no fonts: that is the point here.

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from .errors import display_path
+from .files import write_text_atomically
 
 LOCATION = re.compile(r"\((?P<path>[^()\s]+\.po):(?P<line>\d+)\)")
 
@@ -105,7 +106,7 @@ def write_html(output: Path, data, results, statuses: dict[str, dict]) -> Path:
     for result in results:
         target = output / result.lang / "preview" / f"{result.material}.json"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(record(result), ensure_ascii=False, indent=1), "utf-8")
+        write_text_atomically(target, json.dumps(record(result), ensure_ascii=False, indent=1))
     order = {code: index for index, code in enumerate(data.languages)}
     records = []
     for path in output.glob("*/preview/*.json"):
@@ -126,9 +127,7 @@ def write_html(output: Path, data, results, statuses: dict[str, dict]) -> Path:
     )
     output.mkdir(parents=True, exist_ok=True)
     target = output / "report.html"
-    tmp = target.with_suffix(".html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(target)
+    write_text_atomically(target, page)
     return target
 
 

@@ -20,6 +20,7 @@ from . import PROJECT_ROOT
 from .catalogs import REVIEW_DATE, REVIEWED_BY, _raw_headers, catalog_path
 from .errors import InputError, InputErrors, display_path
 from .extract import PROJECT
+from .files import write_text_atomically
 from .languages import Language
 
 STATUS = "X-Translation-Status"
@@ -88,9 +89,8 @@ def init_catalog(root: Path, language: Language) -> Path:
                 flags=message.flags,
                 context=message.context,
             )
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = catalog_text(catalog, header_fields(language), DRAFT_COMMENT.format(name=language.name))
-    path.write_text(text, encoding="utf-8")
+    write_text_atomically(path, text)
     return path
 
 
@@ -121,9 +121,7 @@ def update_catalog(root: Path, language: Language, template: Catalog) -> tuple[P
     old = path.read_text(encoding="utf-8")
     if text == old:
         return path, False
-    tmp = path.with_suffix(".po.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomically(path, text)
     return path, True
 
 
@@ -368,9 +366,7 @@ def cmd_review(root: Path, args) -> int:
         f"{language.name} translation of the anti-trafficking materials.\n"
         f"Reviewed by {args.by} on {headers[REVIEW_DATE]}."
     )
-    path.write_text(
-        catalog_text(parsed, header_fields(language, headers), comment), encoding="utf-8"
-    )
+    write_text_atomically(path, catalog_text(parsed, header_fields(language, headers), comment))
     print(f"{display_path(path)}: marked reviewed by {args.by}")
     return 0
 
