@@ -119,7 +119,7 @@ def parse_catalog(path: Path) -> Catalog:
         raise InputError("not valid UTF-8 text", path, line) from None
     except (OSError, ValueError) as error:
         raise InputError(f"cannot read catalog: {error}", path) from None
-    headers = _raw_headers(path)
+    headers = raw_headers(path)
     lines = path.read_text(encoding="utf-8").splitlines()
     entries = {}
     for message in parsed:
@@ -138,7 +138,7 @@ def _msgstr_line(lines: list[str], msgid_line: int) -> int:
     return msgid_line
 
 
-def _raw_headers(path: Path) -> dict[str, str]:
+def raw_headers(path: Path) -> dict[str, str]:
     """The header entry's fields, including the X- fields Babel does not keep."""
     text = path.read_text(encoding="utf-8")
     match = re.search(r'^msgid ""\s*\nmsgstr ((?:".*"\s*\n?)+)', text, re.MULTILINE)

@@ -135,14 +135,6 @@ def prepare(fonts: list[FontFile], fonts_dir: Path) -> list[str]:
     return done
 
 
-def hb_subset_available() -> bool:
-    """WeasyPrint subsets with HarfBuzz when libharfbuzz-subset is installed; else fontTools,
-    which is more than ten times slower."""
-    from weasyprint.text.ffi import harfbuzz_subset
-
-    return harfbuzz_subset is not None
-
-
 def main(argv: list[str] | None = None) -> int:
     from . import PROJECT_ROOT
 

@@ -17,7 +17,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 from . import PROJECT_ROOT
-from .catalogs import REVIEW_DATE, REVIEWED_BY, _raw_headers, catalog_path
+from .catalogs import REVIEW_DATE, REVIEWED_BY, catalog_path, raw_headers
 from .errors import InputError, InputErrors, display_path
 from .extract import PROJECT
 from .files import write_text_atomically
@@ -95,7 +95,7 @@ def init_catalog(root: Path, language: Language) -> Path:
 
 
 def existing_headers(path: Path) -> dict[str, str]:
-    return _raw_headers(path) if path.is_file() else {}
+    return raw_headers(path) if path.is_file() else {}
 
 
 def now() -> str:
@@ -144,12 +144,14 @@ def template_keys(template: Catalog) -> dict:
     return {(message.context, message.id): message.lineno for message in template if message.id}
 
 
-def load_table(root: Path) -> dict[str, Language]:
+def load_table(root: Path, table: Path | None = None) -> dict[str, Language]:
+    """The language table (or a candidate version of it), checked against the fonts."""
     from .fonts import load_fonts
     from .languages import load_languages
 
     fonts = load_fonts(root / "templates" / "fonts.yaml")
-    return load_languages(root / "locales" / "languages.yaml", {font.family for font in fonts})
+    table = table or root / "locales" / "languages.yaml"
+    return load_languages(table, {font.family for font in fonts})
 
 
 def cmd_extract(root: Path, args) -> int:
@@ -190,7 +192,7 @@ def cmd_add_language(root: Path, args) -> int:
         tmp = table.with_suffix(".yaml.tmp")
         tmp.write_text(text, encoding="utf-8")
         try:
-            languages = load_table_from(root, tmp)
+            languages = load_table(root, tmp)
         except (InputError, InputErrors):
             tmp.unlink()
             raise
@@ -202,14 +204,6 @@ def cmd_add_language(root: Path, args) -> int:
         f"(Plural-Forms: {languages[code].gettext_plural_forms})"
     )
     return 0
-
-
-def load_table_from(root: Path, table: Path) -> dict[str, Language]:
-    from .fonts import load_fonts
-    from .languages import load_languages
-
-    fonts = load_fonts(root / "templates" / "fonts.yaml")
-    return load_languages(table, {font.family for font in fonts})
 
 
 def language_row(args) -> str:
