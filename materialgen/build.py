@@ -426,6 +426,7 @@ def generate(
 ) -> int:
     """Load, build, report: what ``generate.py`` does. Returns the exit code."""
     from . import report
+    from .catalogs import catalog_warnings
     from .translate import language_status, read_template, template_keys
 
     err = err or (lambda text: print(text, file=sys.stderr))
@@ -470,7 +471,13 @@ def generate(
         code: language_status(project.root, data.languages[code], template)
         for code in data.languages
     }
-    path = report.write_html(project.output, data, results, statuses)
+    notes = {}  # per language: catalog errors and warnings, for the report
+    for code, catalog in data.catalogs.items():
+        if catalog is not None:
+            notes[code] = [str(warning) for warning in catalog_warnings(catalog, template)]
+    for code, errors in data.catalog_errors.items():
+        notes[code] = [str(error) for error in errors]
+    path = report.write_html(project.output, data, results, statuses, notes)
     out(f"report: {display_path(path)}")
     out(report.timing_line(results, wall))
     return 1 if any(not r.ok for r in results) else 0

@@ -14,7 +14,8 @@ from pathlib import Path
 from .errors import display_path
 from .files import write_text_atomically
 
-LOCATION = re.compile(r"\((?P<path>[^()\s]+\.po):(?P<line>\d+)\)")
+#: "(locales/so/LC_MESSAGES/messages.po:12)" in a problem, "locales/...po:12:" leading a note
+LOCATION = re.compile(r"(?P<path>[^()\s]+\.po):(?P<line>\d+)")
 
 
 def result_line(result) -> str:
@@ -77,8 +78,8 @@ def timing_line(results, wall: float) -> str:
     failed = sum(not r.ok for r in results)
     return (
         f"{len(results) - failed} written, {failed} failed, in {wall:.1f} s "
-        f"(layout {layout:.1f} s for {layouts} layouts, of which copyfitting "
-        f"{max(layouts - len(results), 0)}; print check {check:.1f} s)"
+        f"(layout {layout:.1f} s for {layouts} layout{'s' if layouts != 1 else ''}, "
+        f"{max(layouts - len(results), 0)} of them copyfitting; print check {check:.1f} s)"
     )
 
 
@@ -99,7 +100,9 @@ def record(result) -> dict:
     }
 
 
-def write_html(output: Path, data, results, statuses: dict[str, dict]) -> Path:
+def write_html(
+    output: Path, data, results, statuses: dict[str, dict], notes: dict[str, list[str]]
+) -> Path:
     """output/report.html over every document in output/, from this run or an earlier one
     (each build leaves a small record beside its previews), so that building one language
     does not drop the others from the report. Paths are relative: the folder can be zipped."""
@@ -123,12 +126,26 @@ def write_html(output: Path, data, results, statuses: dict[str, dict]) -> Path:
         date=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         summary=f"{len(records) - failed} documents in output/, {failed} failed",
         grid=_grid(records, data, statuses),
+        notes=_notes(notes, data, output),
         rows="\n".join(rows),
     )
     output.mkdir(parents=True, exist_ok=True)
     target = output / "report.html"
     write_text_atomically(target, page)
     return target
+
+
+def _notes(notes: dict[str, list[str]], data, output: Path) -> str:
+    """Per language, what its catalog check found, each linked to the catalog line."""
+    parts = []
+    for code, found in notes.items():
+        if found:
+            items = "".join(f"<li>{_linked(note, output)}</li>" for note in found[:30])
+            more = f"<li>and {len(found) - 30} more</li>" if len(found) > 30 else ""
+            parts.append(
+                f"<h3>{html.escape(data.languages[code].name)} ({code})</h3><ul>{items}{more}</ul>"
+            )
+    return "".join(parts) or "<p>No catalog warnings.</p>"
 
 
 def _grid(records: list[dict], data, statuses: dict) -> str:
@@ -193,7 +210,7 @@ def _linked(problem: str, output: Path) -> str:
     def link(match):
         path = Path(match.group("path"))
         href = _relative(path if path.is_absolute() else Path.cwd() / path, output)
-        return f'(<a href="{href}">{html.escape(match.group("path"))}:{match.group("line")}</a>)'
+        return f'<a href="{href}">{html.escape(match.group("path"))}:{match.group("line")}</a>'
 
     return LOCATION.sub(link, text)
 
@@ -235,6 +252,10 @@ name the text and, where it comes from a catalog, the line to fix.</p>
 <h2>At a glance</h2>
 <p>Per material: whether it was written and the type size copyfitting chose.</p>
 {grid}
+<h2>Catalogs</h2>
+<p>Strings printed in English because they are missing, untranslated or fuzzy (changed in
+English since they were translated), catalog errors, and translations identical to the English.</p>
+{notes}
 <h2>Every document</h2>
 <table>
 <tr><th>preview</th><th>document</th><th>result</th><th>translation</th><th>review</th>
