@@ -1,0 +1,94 @@
+"""What users read after a run: the report, the bleed a print shop asks for, and the message
+for a language whose script the project has no font for."""
+
+from __future__ import annotations
+
+import pypdfium2
+import pytest
+from conftest import run_generate
+
+import generate
+
+PT_PER_MM = 72 / 25.4
+
+
+def test_bleed_extends_the_media_box_around_the_trim(project, capsys):
+    code, out, _ = run_generate(
+        capsys,
+        "--project",
+        str(project),
+        "--lang",
+        "en",
+        "--material",
+        "wallet-card",
+        "--bleed",
+        "3",
+    )
+    assert code == 0, out
+    page = pypdfium2.PdfDocument(str(project / "output" / "en" / "wallet-card.pdf"))[0]
+    left, bottom, right, top = page.get_mediabox()
+    assert (right - left, top - bottom) == pytest.approx(
+        ((85.6 + 6) * PT_PER_MM, (53.98 + 6) * PT_PER_MM), abs=0.05
+    )
+    t_left, t_bottom, t_right, t_top = page.get_trimbox()
+    assert (t_left - left, t_right - t_left) == pytest.approx(
+        (3 * PT_PER_MM, 85.6 * PT_PER_MM), abs=0.05
+    )
+
+
+def test_script_without_a_font_fails_naming_the_script(project, capsys):
+    with (project / "locales" / "languages.yaml").open("a") as table:
+        table.write(
+            "\n  - code: ti\n    name: Tigrinya\n    autonym: ትግርኛ\n    script: Ethi\n"
+            "    fonts: [Noto Sans]\n"
+        )
+    assert generate.main(["add-language", "ti", "--project", str(project)]) == 0
+    catalog = project / "locales" / "ti" / "LC_MESSAGES" / "messages.po"
+    text = catalog.read_text(encoding="utf-8")
+    text = text.replace(
+        'msgid "Forced to work or to have sex? Get help."\nmsgstr ""',
+        'msgid "Forced to work or to have sex? Get help."\nmsgstr "ሓገዝ ረኸቡ።"',
+    )
+    catalog.write_text(text, encoding="utf-8")
+    code, out, _ = run_generate(
+        capsys, "--project", str(project), "--lang", "ti", "--material", "wallet-card"
+    )
+    assert code == 1
+    assert "FAIL  ti" in out
+    assert "(script Ethi, Ethiopic): add a font for that script to templates/fonts.yaml" in out
+    assert not (project / "output" / "ti" / "wallet-card.pdf").exists()
+
+
+def test_report_shows_every_document_and_links_problems(project, capsys):
+    run_generate(
+        capsys,
+        "--project",
+        str(project),
+        "--lang",
+        "so",
+        "--lang",
+        "hmn",
+        "--material",
+        "wallet-card",
+    )
+    # A second run for one language keeps the other in the report.
+    catalog = project / "locales" / "hmn" / "LC_MESSAGES" / "messages.po"
+    text = catalog.read_text(encoding="utf-8")
+    first = text.index('msgstr "', text.index("Forced to work"))
+    catalog.write_text(
+        text[:first]
+        + 'msgstr "'
+        + "Raug yuam kom ua haujlwm. " * 40
+        + text[text.index('"\n', first + 8) :],
+        encoding="utf-8",
+    )
+    code, _, _ = run_generate(
+        capsys, "--project", str(project), "--lang", "hmn", "--material", "wallet-card"
+    )
+    assert code == 1
+    report = (project / "output" / "report.html").read_text(encoding="utf-8")
+    assert "Somali (so)" in report and "Hmong (hmn)" in report
+    assert 'src="so/preview/wallet-card-1.png"' in report
+    assert "NOT WRITTEN" in report
+    assert '<a href="../locales/hmn/LC_MESSAGES/messages.po">' in report
+    assert "machine-drafted, not reviewed" in report
