@@ -128,6 +128,16 @@ def load(
                     project.locales_dir / "languages.yaml",
                 )
             )
+    for material in content.materials.values() if content else ():
+        for code in material.poster_languages:
+            if languages and code not in languages:
+                errors.append(
+                    InputError(
+                        f"poster_languages: unknown language '{code}'",
+                        material.where.path,
+                        material.where.of("poster_languages"),
+                    )
+                )
     if not errors:
         renderer = Renderer(project.templates_dir, fonts, languages)
         errors += renderer.check_templates()

@@ -24,6 +24,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
 ALLOWED_TAGS = ("strong", "em")
 TAG = re.compile(r"</?([A-Za-z][\w-]*)[^>]*>")
 NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
+WEB_ADDRESS = re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:org|com|gov|net|edu|us)\b[\w./-]*")
 # Controls and invisible characters a translation must not carry: bidi embeddings, overrides
 # and isolates (the templates isolate numbers themselves), zero-width characters (the renderer
 # inserts its own line-break opportunities), and C0/C1 controls other than tab and newline.
@@ -256,6 +257,9 @@ def translation_problem(source: str, translation: str) -> str | None:
         return f"markup <{bad[0]}> is not allowed; only {', '.join(ALLOWED_TAGS)}"
     if sorted(TAG.findall(source)) != sorted(tags):
         return "the translation must keep the markup of the source"
+    if sorted(WEB_ADDRESS.findall(source)) != sorted(WEB_ADDRESS.findall(translation)):
+        wanted = ", ".join(WEB_ADDRESS.findall(source)) or "none"
+        return f"web addresses differ from the source ({wanted}); copy them exactly"
     if sorted(NUMBER.findall(source)) != sorted(NUMBER.findall(translation)):
         return (
             f"numbers differ from the source ({', '.join(NUMBER.findall(source)) or 'none'}); "

@@ -78,15 +78,20 @@ def build_template(root: Path) -> Catalog:
                     auto_comments=comments,
                     context=context,
                 )
-    for message in catalog:
-        # Babel flags any '%' as python-format ("100% free"); msgfmt would then reject a
-        # correct translation. Only strings with named placeholders are format strings.
-        if "python-format" in message.flags and not NAMED_PLACEHOLDER.search(message.id):
-            message.flags.discard("python-format")
     return catalog
 
 
+def drop_false_format_flags(catalog: Catalog) -> None:
+    """Babel flags any '%' as python-format ("100% free" has "% f"), each time it builds a
+    message, and msgfmt then rejects a correct translation. Only strings with named
+    placeholders are format strings here; call this right before writing a catalog."""
+    for message in catalog:
+        if "python-format" in message.flags and not NAMED_PLACEHOLDER.search(message.id):
+            message.flags.discard("python-format")
+
+
 def pot_text(catalog: Catalog) -> str:
+    drop_false_format_flags(catalog)
     buffer = io.BytesIO()
     # Locations without line numbers: editing a template must not touch every catalog.
     write_po(buffer, catalog, width=100, omit_header=False, sort_output=False, include_lineno=False)

@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po, write_po
 from . import PROJECT_ROOT
 from .catalogs import REVIEW_DATE, REVIEWED_BY, catalog_path, raw_headers
 from .errors import InputError, InputErrors, display_path
-from .extract import PROJECT
+from .extract import PROJECT, drop_false_format_flags
 from .files import write_text_atomically
 from .languages import Language
 
@@ -55,6 +55,7 @@ def header_fields(language: Language, existing: dict[str, str] | None = None) ->
 
 def catalog_text(catalog: Catalog, fields: dict[str, str], comment: str) -> str:
     """A .po file: our header, then Babel's entries (without its header)."""
+    drop_false_format_flags(catalog)
     buffer = io.BytesIO()
     write_po(
         buffer,

@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import pypdfium2
 import pytest
 from babel.messages.plurals import get_plural
 from conftest import ROOT, run_generate
@@ -259,3 +260,34 @@ def test_copyfit_shrinks_only_the_frame_that_needs_it(project, capsys):
     record = json.loads((project / "output" / "so" / "preview" / "wallet-card.json").read_text())
     assert abs(record["fits"]["card front"] - scale / 100) < 0.005
     assert record["fits"].get("card back", 1.0) == 1.0
+
+
+def test_percent_sign_is_not_a_format_string(project, capsys):
+    """Babel flags "100% free" as python-format, and msgfmt would then reject a correct
+    translation: extraction drops the false flag."""
+    flyer = project / "templates" / "flyer.html"
+    flyer.write_text(
+        flyer.read_text().replace(
+            "{% block body %}", '{% block body %}<p>{{ _("Help is 100% free.") }}</p>', 1
+        )
+    )
+    assert generate.main(["update", "--project", str(project), "--lang", "so"]) == 0
+    catalog = project / "locales" / "so" / "LC_MESSAGES" / "messages.po"
+    text = catalog.read_text(encoding="utf-8")
+    entry = text.split("\n\n")
+    entry = next(block for block in entry if 'msgid "Help is 100% free."' in block)
+    assert "python-format" not in entry
+    catalog.write_text(
+        text.replace(
+            'msgid "Help is 100% free."\nmsgstr ""',
+            'msgid "Help is 100% free."\nmsgstr "Caawimaaddu waa 100% bilaash."',
+        ),
+        encoding="utf-8",
+    )
+    assert subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(catalog)]).returncode == 0
+    code, out, _ = run_generate(
+        capsys, "--project", str(project), "--lang", "so", "--material", "flyer"
+    )
+    assert code == 0, out
+    pdf = pypdfium2.PdfDocument(str(project / "output" / "so" / "flyer.pdf"))
+    assert "Caawimaaddu waa 100% bilaash." in pdf[0].get_textpage().get_text_range()
