@@ -3,7 +3,10 @@ the PDF itself, and every hotline number present, in order, in the PDF's text.""
 
 from __future__ import annotations
 
+import ctypes
+
 import pypdfium2
+import pypdfium2.raw as pdfium
 import pytest
 import yaml
 from conftest import ROOT
@@ -21,6 +24,10 @@ MATERIALS = {
 RESOURCES = {
     row["id"]: row
     for row in yaml.safe_load((ROOT / "materials" / "resources.yaml").read_text())["resources"]
+}
+LANGUAGE_ROWS = {
+    row["code"]: row
+    for row in yaml.safe_load((ROOT / "locales" / "languages.yaml").read_text())["languages"]
 }
 PT_PER_MM = 72 / 25.4
 TRIM_MM = {"card": (85.6, 53.98), "letter": (215.9, 279.4), "tabloid": (279.4, 431.8)}
@@ -87,3 +94,36 @@ def test_a4_paper(project, capsys, tmp_path):
             (size[0] * PT_PER_MM, size[1] * PT_PER_MM), abs=0.05
         )
         pdf.close()
+
+
+def pdf_fonts(path) -> dict[str, bool]:
+    """Family of every font the PDF draws text with, and whether it is embedded."""
+    pdf = pypdfium2.PdfDocument(str(path))
+    fonts = {}
+    for index in range(len(pdf)):
+        page = pdf[index]
+        for number in range(pdfium.FPDFPage_CountObjects(page.raw)):
+            obj = pdfium.FPDFPage_GetObject(page.raw, number)
+            if pdfium.FPDFPageObj_GetType(obj) != pdfium.FPDF_PAGEOBJ_TEXT:
+                continue
+            font = pdfium.FPDFTextObj_GetFont(obj)
+            size = pdfium.FPDFFont_GetBaseFontName(font, None, 0)
+            name = ctypes.create_string_buffer(size)
+            pdfium.FPDFFont_GetBaseFontName(font, name, size)
+            family = name.value.decode().split("+")[-1].replace("-", " ").removesuffix(" Bold")
+            fonts[family] = bool(pdfium.FPDFFont_GetIsEmbedded(font))
+    pdf.close()
+    return fonts
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_only_the_languages_fonts_all_embedded(built, lang):
+    """No fallback font, Han in the language's own glyph forms (never the Japanese face), and
+    every font embedded, as print shops require."""
+    _, output = built
+    allowed = set(LANGUAGE_ROWS[lang]["fonts"]) | {"Noto Sans"}
+    fonts = pdf_fonts(output / lang / "wallet-card.pdf")
+    assert set(fonts) <= allowed, fonts
+    assert set(fonts) & set(LANGUAGE_ROWS[lang]["fonts"])
+    assert all(fonts.values()), f"not embedded: {[f for f, e in fonts.items() if not e]}"
+    assert "Noto Sans CJK JP" not in fonts
