@@ -333,20 +333,20 @@ def _copyfit(attempt, floors: dict[str, float], problems):
         return set(floors) if None in names or not names <= floors.keys() else names
 
     shrinking = failing(problems)
+    bounds = {frame: [floors[frame], 1.0] for frame in shrinking}
     fits = {frame: floors[frame] for frame in shrinking}
-    document, problems, warnings = attempt(fits)
-    hopeless = failing(problems) & shrinking
-    bounds = {frame: [floors[frame], 1.0] for frame in shrinking - hopeless}
-    trial = fits
+    trial = None
     while any(high - low > 0.02 for low, high in bounds.values()):  # 2 %: not noticeable
-        trial = {**fits, **{frame: sum(bound) / 2 for frame, bound in bounds.items()}}
+        trial = {frame: sum(bound) / 2 for frame, bound in bounds.items()}
         document, problems, warnings = attempt(trial)
         too_long = failing(problems)
         for frame, bound in bounds.items():
             bound[1 if frame in too_long else 0] = trial[frame]
-        fits = {**fits, **{frame: bound[0] for frame, bound in bounds.items()}}
+        fits = {frame: bound[0] for frame, bound in bounds.items()}
+    # The floor itself is laid out only when bisection ends on it.
     if trial != fits:
         document, problems, warnings = attempt(fits)
+    hopeless = failing(problems) & shrinking
     return document, warnings, fits, hopeless
 
 

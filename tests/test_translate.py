@@ -291,3 +291,9 @@ def test_percent_sign_is_not_a_format_string(project, capsys):
     assert code == 0, out
     pdf = pypdfium2.PdfDocument(str(project / "output" / "so" / "flyer.pdf"))
     assert "Caawimaaddu waa 100% bilaash." in pdf[0].get_textpage().get_text_range()
+
+
+def test_shipped_catalogs_pass_the_strict_check(capsys):
+    assert generate.main(["check", "--strict"]) == 0
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert summary.startswith("0 error(s)")
