@@ -203,6 +203,7 @@ def _init_worker(project: Project, data: Data, options: Options) -> None:
 def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
     """Render, copyfit, check and write one document (in a worker)."""
     from .checks import Expectations, check_document, frame_floors
+    from .layout import BlockedURL
 
     started = time.perf_counter()
     project, data, options = _worker["project"], _worker["data"], _worker["options"]
@@ -217,7 +218,8 @@ def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
     timing = result.timing
 
     def attempt_for(definition: Material):
-        """Lay out ``definition`` at a type scale and check it, without writing."""
+        """A function that lays out ``definition`` with given frame scales and checks it,
+        without writing; and what the check expects of it."""
         min_pt = None
         if definition.min_font_size:
             min_pt = {
@@ -244,14 +246,13 @@ def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
             timing["layouts"] += 1
             return document, problems, warnings
 
-        attempt.expect = expect
-        return attempt
+        return attempt, expect
 
     try:
         # A material that repeats another (the card sheet) takes that one's type scale,
         # found on the smaller document.
         fit_material = data.content.materials.get(material.fit_with or "", material)
-        attempt = attempt_for(fit_material)
+        attempt, expect = attempt_for(fit_material)
         document, problems, warnings = attempt({})
         fits: dict[str, float] = {}
         hopeless: set = set()
@@ -259,11 +260,11 @@ def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
             floors = frame_floors(document)
             document, warnings, fits, hopeless = _copyfit(attempt, floors, problems)
         if fit_material is not material:
-            document, problems, warnings = attempt_for(material)(fits, full=True)
+            document, problems, warnings = attempt_for(material)[0](fits, full=True)
         else:
             # The glyph-level checks, once, on the layout copyfitting settled on.
             check_started = time.perf_counter()
-            problems, _ = check_document(document, attempt.expect, full=True)
+            problems, _ = check_document(document, expect, full=True)
             timing["check"] += time.perf_counter() - check_started
         problems = [_note_floor(p, fits, hopeless) for p in problems]
         result.fits = fits
@@ -276,23 +277,19 @@ def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
         )
         if result.ok:
             result.path = _write_atomically(layout, document, target, result.problems)
+        _remove_previews(target)
         if result.path and options.previews:
             from .preview import render_pages
 
             result.previews = render_pages(result.path, preview_dir(target), dpi=PREVIEW_DPI)
-    except InputError as error:
+    except (InputError, BlockedURL) as error:  # BlockedURL: a BaseException, to stop WeasyPrint
         result.problems.append(str(error))
-    except Exception as error:  # a BlockedURL is a BaseException and passes through below
+    except Exception as error:
         detail = traceback.format_exc() if options.debug else f"{type(error).__name__}: {error}"
         result.problems.append(detail)
-    except BaseException as error:
-        if type(error).__name__ != "BlockedURL":
-            raise
-        result.problems.append(str(error))
     if not result.ok:
         target.unlink(missing_ok=True)
-        for stale in preview_dir(target).glob(f"{target.stem}-*.png"):
-            stale.unlink()
+        _remove_previews(target)
     for section in sections:
         for key, reason in section.translator.missing.items():
             result.missing[(section.language.code, *key)] = reason
@@ -305,6 +302,12 @@ PREVIEW_DPI = 60
 
 def preview_dir(pdf: Path) -> Path:
     return pdf.parent / "preview"
+
+
+def _remove_previews(pdf: Path) -> None:
+    # "<stem>-<page>.png" only: wallet-card's must not take wallet-card-sheet's with them.
+    for stale in preview_dir(pdf).glob(f"{pdf.stem}-[0-9]*.png"):
+        stale.unlink()
 
 
 def _located(problem, sections) -> str:

@@ -125,3 +125,27 @@ def test_markup_in_content_is_escaped(project, capsys):
     assert code == 0, out + err
     pdf = (project / "output" / "en" / "flyer.pdf").read_bytes()
     assert b"root:x:0:0" not in pdf and b"/EmbeddedFile" not in pdf
+
+
+def test_blocked_resource_fails_the_document_not_the_run(project, capsys):
+    flyer = project / "templates" / "flyer.html"
+    flyer.write_text(
+        flyer.read_text().replace(
+            "{% block body %}", '{% block body %}<img src="file:///etc/passwd">', 1
+        )
+    )
+    code, out, _ = run_generate(
+        capsys,
+        "--project",
+        str(project),
+        "--lang",
+        "en",
+        "--material",
+        "flyer",
+        "--material",
+        "wallet-card",
+    )
+    assert code == 1
+    assert "blocked file:///etc/passwd: outside the project's templates and fonts" in out
+    assert not (project / "output" / "en" / "flyer.pdf").exists()
+    assert (project / "output" / "en" / "wallet-card.pdf").exists()
