@@ -32,7 +32,9 @@ INVISIBLE = re.compile("[\u200b\u2066-\u2069\u200e\u200f]")
 
 @dataclasses.dataclass
 class Problem:
-    kind: str  # overflow, pages, glyph, font, size, direction, missing-number, warning
+    # overflow, pages (fit problems); glyph, font, cluster, collision, size, direction,
+    # missing-number
+    kind: str
     message: str
     text: str = ""
     frame: str | None = None  # the frame (data-frame) the text belongs to, if any
@@ -43,7 +45,8 @@ class Problem:
 
     def __str__(self) -> str:
         if self.text:
-            shown = self.text if len(self.text) <= 60 else self.text[:57] + "..."
+            text = INVISIBLE.sub("", self.text)
+            shown = text if len(text) <= 60 else text[:57] + "..."
             return f"{self.message}: «{shown}»"
         return self.message
 
