@@ -202,7 +202,7 @@ def _init_worker(project: Project, data: Data, options: Options) -> None:
 
 def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
     """Render, copyfit, check and write one document (in a worker)."""
-    from .checks import Expectations, check_document, frame_floors
+    from .checks import Expectations, check_document, frame_limits
     from .layout import BlockedURL
 
     started = time.perf_counter()
@@ -256,9 +256,9 @@ def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
         document, problems, warnings = attempt({})
         fits: dict[str, float] = {}
         hopeless: set = set()
-        if any(p.fit for p in problems):
-            floors = frame_floors(document)
-            document, warnings, fits, hopeless = _copyfit(attempt, floors, problems)
+        limits = frame_limits(document)
+        if any(p.fit for p in problems) or any(high > 1 for _, high in limits.values()):
+            document, warnings, fits, hopeless = _copyfit(attempt, limits, problems)
         if fit_material is not material:
             document, problems, warnings = attempt_for(material)[0](fits, full=True)
         else:
@@ -321,23 +321,28 @@ def _located(problem, sections) -> str:
     return str(problem)
 
 
-def _copyfit(attempt, floors: dict[str, float], problems):
-    """The largest type scale of each frame, between its floor and 1, at which it fits.
+def _copyfit(attempt, limits: dict[str, tuple[float, float]], problems):
+    """The largest type scale of each frame, within its limits, at which it fits.
 
-    Bisection on one scale per frame, all frames at once (each layout tells every frame
-    whether it fits), so a card whose front is too long keeps the back at full size. A
-    problem no frame owns (text spilling outside every frame) shrinks them all. Returns the
-    document at the chosen scales, its warnings, the scales, and the frames that do not fit
-    even at their floor.
+    A frame that does not fit at its design size shrinks, down to its floor; one that fits
+    and may grow (a ceiling above 1) grows into the room it has. Bisection on one scale per
+    frame, all frames at once (each layout tells every frame whether it fits), so a card
+    whose front is too long keeps the back at full size. A problem no frame owns (text
+    spilling outside every frame) shrinks them all. Returns the document at the chosen
+    scales, its warnings, the scales, and the frames that do not fit even at their floor.
     """
 
     def failing(found) -> set[str]:
         names = {p.frame for p in found if p.fit}
-        return set(floors) if None in names or not names <= floors.keys() else names
+        return set(limits) if None in names or not names <= limits.keys() else names
 
-    shrinking = failing(problems)
-    bounds = {frame: [floors[frame], 1.0] for frame in shrinking}
-    fits = {frame: floors[frame] for frame in shrinking}
+    too_long = failing(problems)
+    bounds = {
+        frame: [floor, 1.0] if frame in too_long else [1.0, ceiling]
+        for frame, (floor, ceiling) in limits.items()
+        if frame in too_long or ceiling > 1
+    }
+    fits = {frame: low for frame, (low, _) in bounds.items()}
     trial = None
     while any(high - low > 0.02 for low, high in bounds.values()):  # 2 %: not noticeable
         trial = {frame: sum(bound) / 2 for frame, bound in bounds.items()}
@@ -349,7 +354,9 @@ def _copyfit(attempt, floors: dict[str, float], problems):
     # The floor itself is laid out only when bisection ends on it.
     if trial != fits:
         document, problems, warnings = attempt(fits)
-    hopeless = failing(problems) & shrinking
+    hopeless = failing(problems) & {
+        frame for frame, (floor, _) in limits.items() if fits.get(frame) == floor
+    }
     return document, warnings, fits, hopeless
 
 

@@ -311,15 +311,17 @@ def check_document(document, expect: Expectations, full: bool = True):
     return problems, page_texts
 
 
-def frame_floors(document) -> dict[str, float]:
-    """The frames that copyfitting may shrink, with their floors (data-fit-floor)."""
-    floors = {}
+def frame_limits(document) -> dict[str, tuple[float, float]]:
+    """The frames copyfitting may scale, with the smallest and largest scale each allows
+    (data-fit-floor, data-fit-ceiling)."""
+    limits = {}
     for page in document.pages:
         for box, _ in walk(page._page_box):
             floor = _attr(box, "data-fit-floor")
             if floor and isinstance(box, boxes.BlockBox):
-                floors[_attr(box, "data-frame")] = float(floor)
-    return floors
+                ceiling = float(_attr(box, "data-fit-ceiling") or 1)
+                limits[_attr(box, "data-frame")] = (float(floor), ceiling)
+    return limits
 
 
 def _split_frames(document) -> list[Problem]:

@@ -30,11 +30,11 @@ def result_line(result) -> str:
 
 
 def type_sizes(fits: dict[str, float]) -> str:
-    """Copyfitting's choice: "type 100%", or the frames it shrank."""
-    shrunk = {frame: scale for frame, scale in fits.items() if scale < 1}
-    if not shrunk:
+    """Copyfitting's choice: "type 100%", or the frames it scaled."""
+    scaled = {frame: scale for frame, scale in fits.items() if round(scale, 2) != 1}
+    if not scaled:
         return "type 100%"
-    return "type " + ", ".join(f"{scale:.0%} ({frame})" for frame, scale in sorted(shrunk.items()))
+    return "type " + ", ".join(f"{scale:.0%} ({frame})" for frame, scale in sorted(scaled.items()))
 
 
 def missing_by_language(results) -> dict[str, dict]:
