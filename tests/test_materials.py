@@ -127,3 +127,17 @@ def test_only_the_languages_fonts_all_embedded(built, lang):
     assert set(fonts) & set(LANGUAGE_ROWS[lang]["fonts"])
     assert all(fonts.values()), f"not embedded: {[f for f, e in fonts.items() if not e]}"
     assert "Noto Sans CJK JP" not in fonts
+
+
+def test_posters_fill_the_sheet_and_keep_legal_type_sizes(built):
+    """English+Spanish grows into the room a third language would take; every poster stays
+    within its frame's limits (16 pt body type is also enforced by the print check)."""
+    import json
+
+    _, output = built
+    fits = {
+        lang: json.loads((output / lang / "preview" / "poster.json").read_text())["fits"]
+        for lang in LANGUAGES
+    }
+    assert fits["en"]["poster"] > 1.1
+    assert all(0.85 <= fit.get("poster", 1.0) <= 1.5 for fit in fits.values())
