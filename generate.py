@@ -25,6 +25,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "of locales/languages.yaml, into output/<lang>/<material>.pdf. Each document is checked "
         "before it is written (text inside its boxes, every glyph from the project's fonts, "
         "hotline numbers present); a document that fails is not written.",
+        epilog="Translators' commands: generate.py {extract,add-language,update,status,check,"
+        "review,watch} --help (see TRANSLATING.md).",
     )
     parser.add_argument(
         "--lang",
