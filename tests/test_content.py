@@ -64,3 +64,12 @@ def test_burmese_gets_breaks_between_words_only():
 def test_khmer_and_lao_are_segmented():
     for text, lang in (("ខ្ញុំត្រូវការជំនួយ", "km"), ("ສາຍດ່ວນແຫ່ງຊາດ", "lo")):
         assert ZWSP in insert_breaks(text, lang)
+
+
+def test_installed_fonts_are_the_pinned_versions():
+    """On the reference platform (Debian 12) every font file matches its SHA-256 pin."""
+    from materialgen.fonts import load_fonts, prepare
+
+    fonts = load_fonts(ROOT / "templates" / "fonts.yaml")
+    done = prepare(fonts, ROOT / "templates" / "fonts", strict=True)
+    assert not [line for line in done if line.startswith("warning")]
