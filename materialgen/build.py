@@ -202,7 +202,7 @@ def _init_worker(project: Project, data: Data, options: Options) -> None:
 
 def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
     """Render, copyfit, check and write one document (in a worker)."""
-    from .checks import Expectations, check_document, frame_limits
+    from .checks import Expectations, check_document, frame_limits, frame_texts
     from .layout import BlockedURL
 
     started = time.perf_counter()
@@ -267,6 +267,10 @@ def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
             problems, _ = check_document(document, expect, full=True)
             timing["check"] += time.perf_counter() - check_started
         problems = [_note_floor(p, fits, hopeless) for p in problems]
+        for frame in sorted(hopeless):
+            culprit = _longest_translation(frame_texts(document, frame), sections)
+            if culprit:
+                problems.append(culprit)
         result.fits = fits
         result.pages = len(document.pages)
         # A sheet repeats the card ten times: report each problem once.
@@ -334,6 +338,8 @@ def _copyfit(attempt, limits: dict[str, tuple[float, float]], problems):
 
     def failing(found) -> set[str]:
         names = {p.frame for p in found if p.fit}
+        if len(names) > 1:
+            names.discard(None)  # "too many pages" is explained by the frame that spilled
         return set(limits) if None in names or not names <= limits.keys() else names
 
     too_long = failing(problems)
@@ -367,6 +373,36 @@ def _note_floor(problem, fits: dict[str, float], hopeless: set):
     scale = fits.get(problem.frame) or min(fits.values())
     note = f"does not fit even with type reduced to {scale:.0%}: shorten the text"
     return dataclasses.replace(problem, message=f"{problem.message} ({note})")
+
+
+def _longest_translation(texts: list[str], sections):
+    """Of the translations printed in a frame that does not fit, the one longest against its
+    English: usually the one to shorten."""
+    from .checks import Problem
+
+    best = None
+    for section in sections:
+        catalog = section.translator.catalog
+        if catalog is None:
+            continue
+        for (_, source), entry in catalog.entries.items():
+            printed = " ".join(entry.text.split())
+            if (
+                entry.text
+                and not entry.fuzzy
+                and any(" ".join(text.replace("\u200b", "").split()) in printed for text in texts)
+            ):
+                ratio = len(entry.text) / max(len(source), 1)
+                if best is None or ratio > best[0]:
+                    best = (ratio, entry, catalog, source)
+    if best is None or best[0] < 1.2:
+        return None
+    ratio, entry, catalog, source = best
+    return Problem(
+        "overflow",
+        f"the longest translation here against its English ({ratio:.1f} times «{source[:40]}»)",
+        entry.text,
+    )
 
 
 def _write_atomically(layout, document, target: Path, problems: list[str]) -> Path | None:

@@ -324,6 +324,18 @@ def frame_limits(document) -> dict[str, tuple[float, float]]:
     return limits
 
 
+def frame_texts(document, frame: str) -> list[str]:
+    """The text of every line of a frame, on whatever page it landed."""
+    texts = []
+    for page in document.pages:
+        for line, ancestors in _lines(page._page_box):
+            if frame in {_attr(box, "data-frame") for box in ancestors}:
+                text = _line_text(line).strip()
+                if text:
+                    texts.append(text)
+    return texts
+
+
 def _split_frames(document) -> list[Problem]:
     """Frames continued on a later page: their text did not fit where it belongs. Names the
     first text that moved and how tall the moved part is."""

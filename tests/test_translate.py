@@ -231,6 +231,16 @@ def test_translation_too_long_names_the_string(project, capsys):
     assert "does not fit even with type reduced to 83%" in problem
     # The text pushed off the card, with the catalog line it comes from.
     assert re.search(rf"«.+» \({re.escape(str(catalog))}:\d+\)$", problem)
+    # And the string to shorten: the one grown most against its English, with its line.
+    line = next(
+        i
+        for i, row in enumerate(catalog.read_text().splitlines(), 1)
+        if row.startswith('msgstr "Waxaad ku wici kartaa luqaddaada. Waxaad')
+    )
+    culprits = [row for row in out.splitlines() if "the longest translation here" in row]
+    assert len(culprits) == 1
+    assert "12.0 times «You can call in your own language.»" in culprits[0]
+    assert culprits[0].endswith(f"({catalog}:{line})")
 
 
 def lengthen_own_language_line(project) -> None:
