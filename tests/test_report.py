@@ -92,3 +92,22 @@ def test_report_shows_every_document_and_links_problems(project, capsys):
     assert "NOT WRITTEN" in report
     assert '<a href="../locales/hmn/LC_MESSAGES/messages.po">' in report
     assert "machine-drafted, not reviewed" in report
+
+
+def test_a_write_that_breaks_leaves_no_partial_pdf(project, capsys, monkeypatch):
+    from materialgen.layout import Layout
+
+    def broken_write(document, target, warnings):
+        target.write_bytes(b"%PDF-1.7 half")
+        raise OSError("disk full")
+
+    old = project / "output" / "so" / "flyer.pdf"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"%PDF-1.7 earlier")
+    monkeypatch.setattr(Layout, "write", staticmethod(broken_write))
+    code, out, _ = run_generate(
+        capsys, "--project", str(project), "--lang", "so", "--material", "flyer"
+    )
+    assert code == 1
+    assert "OSError: disk full" in out
+    assert sorted(p.name for p in old.parent.iterdir()) == ["preview"]
