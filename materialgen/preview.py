@@ -1,7 +1,14 @@
-"""PNG previews of PDF pages (pypdfium2), for people to look at what was printed."""
+"""PNG previews of PDF pages (pypdfium2), for people to look at what was printed.
+
+The build writes small ones for the report; for a close look at a script, render larger:
+
+    .venv/bin/python -m materialgen.preview --dpi 300 /tmp/look output/my/wallet-card.pdf
+"""
 
 from __future__ import annotations
 
+import argparse
+import sys
 from pathlib import Path
 
 
@@ -15,9 +22,8 @@ def render_pages(pdf: Path, target_dir: Path, dpi: int = 100) -> list[Path]:
     try:
         for index in range(len(document)):
             page = document[index]
-            image = page.render(scale=dpi / 72).to_pil()
             path = target_dir / f"{pdf.stem}-{index + 1}.png"
-            image.save(path)
+            page.render(scale=dpi / 72).to_pil().save(path)
             written.append(path)
             page.close()
     finally:
@@ -25,9 +31,17 @@ def render_pages(pdf: Path, target_dir: Path, dpi: int = 100) -> list[Path]:
     return written
 
 
-if __name__ == "__main__":
-    import sys
-
-    for name in sys.argv[2:]:
-        for path in render_pages(Path(name), Path(sys.argv[1]), dpi=300 if "card" in name else 110):
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Render PDF pages to PNG.")
+    parser.add_argument("--dpi", type=int, default=200)
+    parser.add_argument("target", type=Path, help="folder for the PNG files")
+    parser.add_argument("pdf", type=Path, nargs="+")
+    args = parser.parse_args(argv)
+    for pdf in args.pdf:
+        for path in render_pages(pdf, args.target, args.dpi):
             print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
