@@ -59,6 +59,12 @@ class Section:
     def pgettext(self):
         return self.translator.pgettext
 
+    @property
+    def draft(self) -> bool:
+        """Printed from a translation no reviewer has marked reviewed."""
+        catalog = self.translator.catalog
+        return self.language.code != "en" and not (catalog and catalog.reviewed)
+
     def tr(self, record, name: str) -> Markup:
         """A content field, translated with its message context."""
         return self.translator.pgettext(message_context(record, name), getattr(record, name))
@@ -134,11 +140,7 @@ class Renderer:
             "resources": [content.resources[ident] for ident in material.resources],
             "signs": [content.signs[ident] for ident in material.signs],
             "organisation": content.organisation,
-            "draft": any(
-                s.language.code != "en"
-                and not (s.translator.catalog and s.translator.catalog.reviewed)
-                for s in sections
-            ),
+            "draft": any(section.draft for section in sections),
             "page": {
                 "width": width,
                 "height": height,
