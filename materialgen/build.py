@@ -524,8 +524,8 @@ def generate(
     wall = time.perf_counter() - started
     template = template_keys(read_template(project.root))
     statuses = {
-        code: language_status(project.root, data.languages[code], template)
-        for code in data.languages
+        code: language_status(project.root, language, template, data.catalogs.get(code))
+        for code, language in data.languages.items()
     }
     notes = {}  # per language: catalog errors and warnings, for the report
     for code, catalog in data.catalogs.items():

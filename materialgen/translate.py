@@ -230,8 +230,8 @@ def _yaml_text(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def language_status(root: Path, language: Language, template: dict) -> dict:
-    """Counts for one language; fuzzy counts as not translated."""
+def language_status(root: Path, language: Language, template: dict, catalog=None) -> dict:
+    """Counts for one language; fuzzy counts as not translated. ``catalog``: already read."""
     from .catalogs import parse_catalog
 
     path = catalog_path(root / "locales", language.code)
@@ -250,11 +250,11 @@ def language_status(root: Path, language: Language, template: dict) -> dict:
     if language.code == "en":
         status.update(translated=len(template), untranslated=0, reviewed="source")
         return status
-    if not path.is_file():
+    if catalog is None and not path.is_file():
         status["error"] = "no catalog"
         return status
     try:
-        catalog = parse_catalog(path)
+        catalog = catalog or parse_catalog(path)
     except InputError as error:
         status["error"] = str(error)
         return status
