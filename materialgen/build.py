@@ -12,7 +12,6 @@ import ctypes.util
 import dataclasses
 import datetime
 import multiprocessing
-import os
 import sys
 import time
 import traceback
@@ -22,6 +21,7 @@ from . import fonts as fonts_module
 from .catalogs import Catalog, Translator, catalog_path, locate, read_catalog
 from .content import Content, Material, load_content, stale_resources
 from .errors import InputError, InputErrors, display_path
+from .files import atomic_output
 from .languages import Language, load_languages
 from .render import Options, Renderer, Section
 
@@ -188,117 +188,192 @@ def expected_numbers(material: Material, content: Content) -> tuple[str, ...]:
 
 # --- the worker side: everything below runs where WeasyPrint is imported ------------------
 
-_worker = {}
+
+@dataclasses.dataclass
+class Fitted:
+    """A document laid out at the type scales copyfitting chose, with what the check found."""
+
+    document: object
+    fits: dict[str, float]
+    hopeless: set[str]  # frames that do not fit even at their floor
+    problems: list
+    warnings: list[str]
 
 
-def _init_worker(project: Project, data: Data, options: Options) -> None:
-    fonts_module.isolate(project.fonts_dir)
-    from .layout import Layout
+class Worker:
+    """Builds documents in a process where WeasyPrint is imported, one named step at a time:
+    lay out and copyfit, check, write, preview."""
 
-    _worker["layout"] = Layout(project.templates_dir)
-    _worker["renderer"] = Renderer(project.templates_dir, data.fonts, data.languages)
-    _worker.update(project=project, data=data, options=options)
+    def __init__(self, project: Project, data: Data, options: Options):
+        fonts_module.isolate(project.fonts_dir)
+        from .layout import Layout
 
+        self.project, self.data, self.options = project, data, options
+        self.layout = Layout(project.templates_dir)
+        self.renderer = Renderer(project.templates_dir, data.fonts, data.languages)
 
-def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
-    """Render, copyfit, check and write one document (in a worker)."""
-    from .checks import Expectations, check_document, frame_limits, frame_texts
-    from .layout import BlockedURL
+    def build(self, lang: str, material_id: str, section_langs: list[str]) -> Result:
+        """Render, copyfit, check and write one document."""
+        from .layout import BlockedURL
 
-    started = time.perf_counter()
-    project, data, options = _worker["project"], _worker["data"], _worker["options"]
-    layout, renderer = _worker["layout"], _worker["renderer"]
-    material = data.content.materials[material_id]
-    result = Result(lang, material_id)
-    target = project.pdf_path(lang, material_id)
-    sections = [
-        Section(data.languages[code], Translator(data.languages[code], data.catalogs[code]))
-        for code in section_langs
-    ]
-    timing = result.timing
+        started = time.perf_counter()
+        material = self.data.content.materials[material_id]
+        result = Result(lang, material_id)
+        target = self.project.pdf_path(lang, material_id)
+        sections = self.sections(section_langs)
+        try:
+            fitted = self.fit(material, sections, result.timing)
+            result.fits = fitted.fits
+            result.pages = len(fitted.document.pages)
+            result.problems = self.explain(fitted, sections)
+            if result.ok:
+                result.path = self.write(fitted.document, target, result.problems)
+            _remove_previews(target)
+            if result.path and self.options.previews:
+                result.previews = self.preview(result.path)
+        except (InputError, BlockedURL) as error:  # BlockedURL: a BaseException, see layout.py
+            result.problems.append(str(error))
+        except Exception as error:
+            debug = self.options.debug
+            result.problems.append(
+                traceback.format_exc() if debug else f"{type(error).__name__}: {error}"
+            )
+        if not result.ok:
+            target.unlink(missing_ok=True)
+            _remove_previews(target)
+        for section in sections:
+            for key, reason in section.translator.missing.items():
+                result.missing[(section.language.code, *key)] = reason
+        result.seconds = time.perf_counter() - started
+        return result
 
-    def attempt_for(definition: Material):
-        """A function that lays out ``definition`` with given frame scales and checks it,
-        without writing; and what the check expects of it."""
+    def sections(self, section_langs: list[str]) -> list[Section]:
+        languages, catalogs = self.data.languages, self.data.catalogs
+        return [
+            Section(languages[code], Translator(languages[code], catalogs[code]))
+            for code in section_langs
+        ]
+
+    def expectations(self, material: Material, sections: list[Section]):
+        """What the print check requires of ``material``."""
+        from .checks import Expectations
+
+        languages = self.data.languages
         min_pt = None
-        if definition.min_font_size:
+        if material.min_font_size:
             min_pt = {
-                code: definition.min_font_size * data.languages[code].font_scale
-                for code in section_langs
+                section.language.code: material.min_font_size * section.language.font_scale
+                for section in sections
             }
-        expect = Expectations(
-            pages=definition.pages,
-            safe_mm=options.safe_mm,
-            fonts_by_lang={code: lang_.fonts for code, lang_ in data.languages.items()},
+        return Expectations(
+            pages=material.pages,
+            safe_mm=self.options.safe_mm,
+            fonts_by_lang={code: language.fonts for code, language in languages.items()},
             min_font_pt=min_pt,
-            numbers=expected_numbers(definition, data.content),
+            numbers=expected_numbers(material, self.data.content),
         )
 
-        def attempt(fits: dict[str, float], full: bool = False):
-            warnings: list[str] = []
-            started = time.perf_counter()
-            html = renderer.render(definition, sections, data.content, options, fits)
-            document = layout.render(html, warnings)
-            checked = time.perf_counter()
-            problems, _ = check_document(document, expect, full)
-            timing["layout"] += checked - started
-            timing["check"] += time.perf_counter() - checked
-            timing["layouts"] += 1
-            return document, problems, warnings
+    def attempt(self, material, sections, expect, timing, fits, full=False):
+        """Lay ``material`` out at the frame scales ``fits`` and check it, without writing."""
+        from .checks import check_document
 
-        return attempt, expect
+        warnings: list[str] = []
+        started = time.perf_counter()
+        html = self.renderer.render(material, sections, self.data.content, self.options, fits)
+        document = self.layout.render(html, warnings)
+        checked = time.perf_counter()
+        problems, _ = check_document(document, expect, full)
+        timing["layout"] += checked - started
+        timing["check"] += time.perf_counter() - checked
+        timing["layouts"] += 1
+        return document, problems, warnings
 
-    try:
-        # A material that repeats another (the card sheet) takes that one's type scale,
-        # found on the smaller document.
-        fit_material = data.content.materials.get(material.fit_with or "", material)
-        attempt, expect = attempt_for(fit_material)
+    def fit(self, material: Material, sections: list[Section], timing: dict) -> Fitted:
+        """Lay out at the largest type scales that fit, then run the full check once.
+
+        A material that repeats another (the card sheet) takes that one's scales, found on
+        the smaller document.
+        """
+        from .checks import check_document, frame_limits
+        from .copyfit import copyfit
+
+        fit_material = self.data.content.materials.get(material.fit_with or "", material)
+        expect = self.expectations(fit_material, sections)
+
+        def attempt(fits, full=False):
+            return self.attempt(fit_material, sections, expect, timing, fits, full)
+
         document, problems, warnings = attempt({})
         fits: dict[str, float] = {}
-        hopeless: set = set()
+        hopeless: set[str] = set()
         limits = frame_limits(document)
         if any(p.fit for p in problems) or any(high > 1 for _, high in limits.values()):
-            document, warnings, fits, hopeless = _copyfit(attempt, limits, problems)
+            document, warnings, fits, hopeless = copyfit(attempt, limits, problems)
         if fit_material is not material:
-            document, problems, warnings = attempt_for(material)[0](fits, full=True)
+            expect = self.expectations(material, sections)
+            document, problems, warnings = self.attempt(
+                material, sections, expect, timing, fits, full=True
+            )
         else:
             # The glyph-level checks, once, on the layout copyfitting settled on.
             check_started = time.perf_counter()
             problems, _ = check_document(document, expect, full=True)
             timing["check"] += time.perf_counter() - check_started
-        problems = [_note_floor(p, fits, hopeless) for p in problems]
-        for frame in sorted(hopeless):
-            culprit = _longest_translation(frame_texts(document, frame), sections)
+        return Fitted(document, fits, hopeless, problems, warnings)
+
+    def explain(self, fitted: Fitted, sections: list[Section]) -> list[str]:
+        """The problems as printed: with the catalog line of their text, what copyfitting
+        already tried, and the translation to shorten when a frame cannot fit."""
+        from .checks import frame_texts
+        from .copyfit import longest_translation, note_floor
+
+        problems = [note_floor(p, fitted.fits, fitted.hopeless) for p in fitted.problems]
+        for frame in sorted(fitted.hopeless):
+            culprit = longest_translation(frame_texts(fitted.document, frame), sections)
             if culprit:
                 problems.append(culprit)
-        result.fits = fits
-        result.pages = len(document.pages)
         # A sheet repeats the card ten times: report each problem once.
-        result.problems = list(
+        return list(
             dict.fromkeys(
-                [_located(p, sections) for p in problems] + [f"WeasyPrint: {w}" for w in warnings]
+                [_located(p, sections) for p in problems]
+                + [f"WeasyPrint: {w}" for w in fitted.warnings]
             )
         )
-        if result.ok:
-            result.path = _write_atomically(layout, document, target, result.problems)
-        _remove_previews(target)
-        if result.path and options.previews:
-            from .preview import render_pages
 
-            result.previews = render_pages(result.path, preview_dir(target), dpi=PREVIEW_DPI)
-    except (InputError, BlockedURL) as error:  # BlockedURL: a BaseException, to stop WeasyPrint
-        result.problems.append(str(error))
-    except Exception as error:
-        detail = traceback.format_exc() if options.debug else f"{type(error).__name__}: {error}"
-        result.problems.append(detail)
-    if not result.ok:
-        target.unlink(missing_ok=True)
-        _remove_previews(target)
-    for section in sections:
-        for key, reason in section.translator.missing.items():
-            result.missing[(section.language.code, *key)] = reason
-    result.seconds = time.perf_counter() - started
-    return result
+    def write(self, document, target: Path, problems: list[str]) -> Path | None:
+        """Write the PDF; a WeasyPrint warning while writing fails it, and nothing is left."""
+        warnings: list[str] = []
+        try:
+            with atomic_output(target) as handle:
+                self.layout.write(document, handle, warnings)
+                if warnings:
+                    raise _Discard
+        except _Discard:
+            problems.extend(f"WeasyPrint: {w}" for w in warnings)
+            return None
+        return target
+
+    def preview(self, pdf: Path) -> list[Path]:
+        from .preview import render_pages
+
+        return render_pages(pdf, preview_dir(pdf), dpi=PREVIEW_DPI)
+
+
+class _Discard(Exception):
+    """Raised inside an atomic write to leave the target as it was."""
+
+
+_worker: Worker | None = None
+
+
+def _init_worker(project: Project, data: Data, options: Options) -> None:
+    global _worker
+    _worker = Worker(project, data, options)
+
+
+def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
+    """Build one document in this worker process (see ``_init_worker``)."""
+    return _worker.build(lang, material_id, section_langs)
 
 
 PREVIEW_DPI = 60
@@ -323,101 +398,6 @@ def _located(problem, sections) -> str:
             if line:
                 return f"{problem} ({display_path(catalog.path)}:{line})"
     return str(problem)
-
-
-def _copyfit(attempt, limits: dict[str, tuple[float, float]], problems):
-    """The largest type scale of each frame, within its limits, at which it fits.
-
-    A frame that does not fit at its design size shrinks, down to its floor; one that fits
-    and may grow (a ceiling above 1) grows into the room it has. Bisection on one scale per
-    frame, all frames at once (each layout tells every frame whether it fits), so a card
-    whose front is too long keeps the back at full size. A problem no frame owns (text
-    spilling outside every frame) shrinks them all. Returns the document at the chosen
-    scales, its warnings, the scales, and the frames that do not fit even at their floor.
-    """
-
-    def failing(found) -> set[str]:
-        names = {p.frame for p in found if p.fit}
-        if len(names) > 1:
-            names.discard(None)  # "too many pages" is explained by the frame that spilled
-        return set(limits) if None in names or not names <= limits.keys() else names
-
-    too_long = failing(problems)
-    bounds = {
-        frame: [floor, 1.0] if frame in too_long else [1.0, ceiling]
-        for frame, (floor, ceiling) in limits.items()
-        if frame in too_long or ceiling > 1
-    }
-    fits = {frame: low for frame, (low, _) in bounds.items()}
-    trial = None
-    while any(high - low > 0.02 for low, high in bounds.values()):  # 2 %: not noticeable
-        trial = {frame: sum(bound) / 2 for frame, bound in bounds.items()}
-        document, problems, warnings = attempt(trial)
-        too_long = failing(problems)
-        for frame, bound in bounds.items():
-            bound[1 if frame in too_long else 0] = trial[frame]
-        fits = {frame: bound[0] for frame, bound in bounds.items()}
-    # The floor itself is laid out only when bisection ends on it.
-    if trial != fits:
-        document, problems, warnings = attempt(fits)
-    hopeless = failing(problems) & {
-        frame for frame, (floor, _) in limits.items() if fits.get(frame) == floor
-    }
-    return document, warnings, fits, hopeless
-
-
-def _note_floor(problem, fits: dict[str, float], hopeless: set):
-    """Say that copyfitting already did what it could for a frame that still does not fit."""
-    if not problem.fit or not (problem.frame in hopeless or (problem.frame is None and hopeless)):
-        return problem
-    scale = fits.get(problem.frame) or min(fits.values())
-    note = f"does not fit even with type reduced to {scale:.0%}: shorten the text"
-    return dataclasses.replace(problem, message=f"{problem.message} ({note})")
-
-
-def _longest_translation(texts: list[str], sections):
-    """Of the translations printed in a frame that does not fit, the one longest against its
-    English: usually the one to shorten."""
-    from .checks import Problem
-
-    best = None
-    for section in sections:
-        catalog = section.translator.catalog
-        if catalog is None:
-            continue
-        for (_, source), entry in catalog.entries.items():
-            printed = " ".join(entry.text.split())
-            if (
-                entry.text
-                and not entry.fuzzy
-                and any(" ".join(text.replace("\u200b", "").split()) in printed for text in texts)
-            ):
-                ratio = len(entry.text) / max(len(source), 1)
-                if best is None or ratio > best[0]:
-                    best = (ratio, entry, catalog, source)
-    if best is None or best[0] < 1.2:
-        return None
-    ratio, entry, catalog, source = best
-    return Problem(
-        "overflow",
-        f"the longest translation here against its English ({ratio:.1f} times «{source[:40]}»)",
-        entry.text,
-    )
-
-
-def _write_atomically(layout, document, target: Path, problems: list[str]) -> Path | None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    warnings: list[str] = []
-    try:
-        layout.write(document, tmp, warnings)
-        if warnings:
-            problems.extend(f"WeasyPrint: {w}" for w in warnings)
-            return None
-        tmp.replace(target)
-        return target
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def hb_subset_missing() -> bool:
@@ -482,8 +462,7 @@ def generate(
 ) -> int:
     """Load, build, report: what ``generate.py`` does. Returns the exit code."""
     from . import report
-    from .catalogs import catalog_warnings
-    from .translate import language_status, read_template, template_keys
+    from .catalogs import catalog_warnings, language_status, read_template, template_keys
 
     err = err or (lambda text: print(text, file=sys.stderr))
     started = time.perf_counter()

@@ -13,6 +13,7 @@ import datetime
 import re
 from pathlib import Path
 
+from babel.messages.catalog import Catalog as BabelCatalog
 from babel.messages.pofile import PoFileError, read_po
 from markupsafe import Markup, escape
 
@@ -266,6 +267,57 @@ def translation_problem(source: str, translation: str) -> str | None:
             "numbers must be copied exactly, in Western digits"
         )
     return None
+
+
+# --- translation state, for status, check, review and the build report ---------------
+
+
+def read_template(root: Path) -> BabelCatalog:
+    with (root / "locales" / "messages.pot").open("rb") as handle:
+        return read_po(handle)
+
+
+def template_keys(template: BabelCatalog) -> dict:
+    return {(message.context, message.id): message.lineno for message in template if message.id}
+
+
+def language_status(root: Path, language: Language, template: dict, catalog=None) -> dict:
+    """Counts for one language; fuzzy counts as not translated. ``catalog``: already read."""
+    path = catalog_path(root / "locales", language.code)
+    status = {
+        "code": language.code,
+        "name": language.name,
+        "path": path,
+        "total": len(template),
+        "translated": 0,
+        "fuzzy": 0,
+        "untranslated": len(template),
+        "reviewed": None,
+        "reviewer": None,
+        "error": None,
+    }
+    if language.code == "en":
+        status.update(translated=len(template), untranslated=0, reviewed="source")
+        return status
+    if catalog is None and not path.is_file():
+        status["error"] = "no catalog"
+        return status
+    try:
+        catalog = catalog or parse_catalog(path)
+    except InputError as error:
+        status["error"] = str(error)
+        return status
+    for key in template:
+        entry = catalog.entries.get(key)
+        if entry and entry.fuzzy:
+            status["fuzzy"] += 1
+        elif entry and entry.text.strip():
+            status["translated"] += 1
+    status["untranslated"] = status["total"] - status["translated"] - status["fuzzy"]
+    if catalog.reviewed:
+        status["reviewed"] = catalog.review_date.isoformat()
+        status["reviewer"] = catalog.reviewer
+    return status
 
 
 class Translator:

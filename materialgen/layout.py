@@ -100,8 +100,8 @@ class Layout:
         return document
 
     @staticmethod
-    def write(document, target: Path, warnings: list[str]) -> None:
-        """Write the PDF to ``target`` (the caller renames it into place)."""
+    def write(document, target, warnings: list[str]) -> None:
+        """Write the PDF to ``target``, a path or a binary file."""
         with collect_warnings() as messages:
             try:
                 document.write_pdf(target)

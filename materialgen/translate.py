@@ -17,7 +17,15 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 from . import PROJECT_ROOT
-from .catalogs import REVIEW_DATE, REVIEWED_BY, catalog_path, raw_headers
+from .catalogs import (
+    REVIEW_DATE,
+    REVIEWED_BY,
+    catalog_path,
+    language_status,
+    raw_headers,
+    read_template,
+    template_keys,
+)
 from .errors import InputError, InputErrors, display_path
 from .extract import PROJECT, drop_false_format_flags
 from .files import write_text_atomically
@@ -103,11 +111,6 @@ def now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M+0000")
 
 
-def read_template(root: Path) -> Catalog:
-    with (root / "locales" / "messages.pot").open("rb") as handle:
-        return read_po(handle)
-
-
 def update_catalog(root: Path, language: Language, template: Catalog) -> tuple[Path, bool]:
     """Merge the template into one catalog: new strings empty, changed ones fuzzy, removed
     ones dropped, translations and the project's headers kept. Unchanged files stay as they
@@ -139,10 +142,6 @@ def _header_comment(path: Path) -> str:
 # --- the commands -------------------------------------------------------------------------
 
 COMMANDS = ("extract", "add-language", "update", "status", "check", "review", "watch")
-
-
-def template_keys(template: Catalog) -> dict:
-    return {(message.context, message.id): message.lineno for message in template if message.id}
 
 
 def load_table(root: Path, table: Path | None = None) -> dict[str, Language]:
@@ -228,47 +227,6 @@ def _yaml_text(text: str) -> str:
     import json
 
     return json.dumps(text, ensure_ascii=False)
-
-
-def language_status(root: Path, language: Language, template: dict, catalog=None) -> dict:
-    """Counts for one language; fuzzy counts as not translated. ``catalog``: already read."""
-    from .catalogs import parse_catalog
-
-    path = catalog_path(root / "locales", language.code)
-    status = {
-        "code": language.code,
-        "name": language.name,
-        "path": path,
-        "total": len(template),
-        "translated": 0,
-        "fuzzy": 0,
-        "untranslated": len(template),
-        "reviewed": None,
-        "reviewer": None,
-        "error": None,
-    }
-    if language.code == "en":
-        status.update(translated=len(template), untranslated=0, reviewed="source")
-        return status
-    if catalog is None and not path.is_file():
-        status["error"] = "no catalog"
-        return status
-    try:
-        catalog = catalog or parse_catalog(path)
-    except InputError as error:
-        status["error"] = str(error)
-        return status
-    for key in template:
-        entry = catalog.entries.get(key)
-        if entry and entry.fuzzy:
-            status["fuzzy"] += 1
-        elif entry and entry.text.strip():
-            status["translated"] += 1
-    status["untranslated"] = status["total"] - status["translated"] - status["fuzzy"]
-    if catalog.reviewed:
-        status["reviewed"] = catalog.review_date.isoformat()
-        status["reviewer"] = catalog.reviewer
-    return status
 
 
 def cmd_status(root: Path, args) -> int:

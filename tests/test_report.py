@@ -98,7 +98,7 @@ def test_a_write_that_breaks_leaves_no_partial_pdf(project, capsys, monkeypatch)
     from materialgen.layout import Layout
 
     def broken_write(document, target, warnings):
-        target.write_bytes(b"%PDF-1.7 half")
+        target.write(b"%PDF-1.7 half")
         raise OSError("disk full")
 
     old = project / "output" / "so" / "flyer.pdf"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from conftest import run_generate
 
-from materialgen.build import Project, _init_worker, _worker, load
+from materialgen.build import Project, Worker, load
 from materialgen.catalogs import Translator
 from materialgen.checks import PX_PER_MM, walk
 from materialgen.render import CARD, PAPER, Options, Section, sheet_slots
@@ -32,13 +32,13 @@ def test_slots_mirror_for_long_edge_flip(paper):
 def laid_out_sheet(project_root, lang="so"):
     paths = Project(project_root)
     data = load(paths, None, [lang])
-    _init_worker(paths, data, Options())
+    worker = Worker(paths, data, Options())
     language = data.languages[lang]
     section = Section(language, Translator(language, data.catalogs[lang]))
-    html = _worker["renderer"].render(
+    html = worker.renderer.render(
         data.content.materials["wallet-card-sheet"], [section], data.content, Options()
     )
-    return _worker["layout"].render(html, [])
+    return worker.layout.render(html, [])
 
 
 def boxes_with_class(page, name):
