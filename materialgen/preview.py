@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .files import atomic_output
+
 
 def render_pages(pdf: Path, target_dir: Path, dpi: int = 100) -> list[Path]:
     """Write ``<stem>-<page>.png`` for each page of ``pdf`` into ``target_dir``."""
@@ -23,7 +25,8 @@ def render_pages(pdf: Path, target_dir: Path, dpi: int = 100) -> list[Path]:
         for index in range(len(document)):
             page = document[index]
             path = target_dir / f"{pdf.stem}-{index + 1}.png"
-            page.render(scale=dpi / 72).to_pil().save(path)
+            with atomic_output(path) as handle:
+                page.render(scale=dpi / 72).to_pil().save(handle, format="PNG")
             written.append(path)
             page.close()
     finally:
