@@ -24,7 +24,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Build the wallet cards, card sheets, flyers and posters, in every language "
         "of locales/languages.yaml, into output/<lang>/<material>.pdf. Each document is checked "
         "before it is written (text inside its boxes, every glyph from the project's fonts, "
-        "hotline numbers present); a document that fails is not written.",
+        "hotline numbers present); a document that fails is not written. A document whose "
+        "inputs did not change since it was written is up to date and not built again.",
         epilog="Translators' commands: generate.py {extract,add-language,update,status,check,"
         "review,watch} --help (see TRANSLATING.md).",
     )
@@ -92,9 +93,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--jobs",
         type=int,
-        default=min(2, os.cpu_count() or 1),
+        default=os.cpu_count() or 1,
         metavar="N",
-        help="documents built at once (default: 2, or 1 on a one-core machine)",
+        help=f"documents built at once (default: one per core, here {os.cpu_count() or 1})",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="build every document, even those whose inputs did not change since output/ "
+        "was written (see output/manifest.json)",
     )
     parser.add_argument(
         "--no-previews",
@@ -131,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         options=options,
         poster_override=poster_override,
         jobs=args.jobs,
+        force=args.force,
     )
 
 

@@ -1,17 +1,23 @@
 """Run the stages for each language and material, and write the PDFs that pass the check.
 
-Everything is loaded and validated before anything is written. Each document is laid out,
-copyfitted, checked, and only then written to a temporary file that is renamed into place:
-a failed document leaves no PDF behind (not even an older one), and never touches another's.
+Everything is loaded and validated before anything is written. Then the build is planned,
+one task per document, and each task is compared with the manifest of what made the PDFs
+already in output/ (manifest.py): a document whose inputs did not change is up to date and
+is not built again. The others go to a pool of worker processes, one per core, each with
+WeasyPrint imported once: a document is rendered, copyfitted (starting from the scales that
+fitted last time), checked, and only then written through an unnamed temporary file. A
+failed document leaves no PDF behind (not even an older one), and never touches another's.
+A sheet of cards is imposed from its card's PDF as soon as that one is written.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import ctypes.util
+import ctypes
 import dataclasses
 import datetime
 import multiprocessing
+import os
 import sys
 import time
 import traceback
@@ -23,7 +29,8 @@ from .content import Content, Material, load_content, stale_resources
 from .errors import InputError, InputErrors, display_path
 from .files import atomic_output
 from .languages import Language, load_languages
-from .render import Options, Renderer, Section
+from .manifest import Manifest, code_fingerprint, digest, record_digest
+from .render import PAPER, Options, Renderer, Section
 
 
 @dataclasses.dataclass
@@ -69,6 +76,19 @@ class Data:
     warnings: list[InputError]
 
 
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One document to build: a material in a language, with the languages it shows."""
+
+    lang: str
+    material: str
+    section_langs: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.lang}/{self.material}"
+
+
 @dataclasses.dataclass
 class Result:
     """What building one document gave."""
@@ -78,6 +98,7 @@ class Result:
     path: Path | None = None
     pages: int = 0
     fits: dict = dataclasses.field(default_factory=dict)  # type scale per frame (copyfitting)
+    fills: dict = dataclasses.field(default_factory=dict)  # how full each frame is at that
     problems: list[str] = dataclasses.field(default_factory=list)
     missing: dict = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
@@ -86,6 +107,10 @@ class Result:
     timing: dict = dataclasses.field(
         default_factory=lambda: {"layout": 0.0, "check": 0.0, "layouts": 0}
     )
+    #: what the document was made from, for the manifest: files read, catalog entries used
+    inputs: dict = dataclasses.field(default_factory=dict)
+    #: why it was built (rather than skipped as up to date)
+    reason: str = ""
 
     @property
     def ok(self) -> bool:
@@ -186,23 +211,81 @@ def expected_numbers(material: Material, content: Content) -> tuple[str, ...]:
     return tuple(dict.fromkeys(numbers))
 
 
+# --- planning: which documents, and which of them are already up to date -----------------
+
+
+def plan(
+    data: Data, langs: list[str], material_ids: list[str], poster_override: list[str] | None
+) -> list[Task]:
+    """One task per (language, material), in a stable order. A sheet's card is built too,
+    when it is not asked for: the sheet is made from its PDF."""
+    materials = data.content.materials
+    wanted = list(material_ids)
+    for material_id in material_ids:
+        source = materials[material_id].impose
+        if source and source not in wanted:
+            wanted.insert(wanted.index(material_id), source)
+    tasks = []
+    for lang in langs:
+        for material_id in wanted:
+            material = materials[material_id]
+            section_langs = [lang]
+            if material.poster_languages or (poster_override is not None and material.template):
+                section_langs = poster_languages(material, lang, poster_override)
+            tasks.append(Task(lang, material_id, tuple(section_langs)))
+    return tasks
+
+
+def expected_inputs(task: Task, data: Data, options: Options, manifest: Manifest) -> dict:
+    """The fingerprints of a document's inputs that are known before it is built: options,
+    content records, language rows and font table; for an imposed sheet, its card's PDF.
+    (The files it reads and the catalog entries it uses are recorded when it is built.)"""
+    chosen = {
+        field.name: getattr(options, field.name)
+        for field in dataclasses.fields(options)
+        if field.name not in ("debug", "previews")
+    }
+    material = data.content.materials[task.material]
+    if material.impose:
+        card = manifest.documents.get(f"{task.lang}/{material.impose}")
+        return {"options": digest(chosen), "source": card and card["pdf"]["sha256"]}
+    content = data.content
+    records = [
+        record_digest(material),
+        [record_digest(content.resources[ident]) for ident in material.resources],
+        [record_digest(content.signs[ident]) for ident in material.signs],
+        content.organisation and record_digest(content.organisation),
+        task.section_langs,
+    ]
+    languages = [record_digest(data.languages[code]) for code in (*task.section_langs, "en")]
+    return {
+        "options": digest(chosen),
+        "content": digest(records),
+        "languages": digest(languages),
+        "fonts": digest([record_digest(font) for font in data.fonts]),
+    }
+
+
+def missing_strings(keys, catalog: Catalog | None) -> dict:
+    """Of the entries a document looked up, those printed in English, with the reason."""
+    missing = {}
+    for key in keys:
+        entry = catalog.entries.get(tuple(key)) if catalog is not None else None
+        if entry is None:
+            missing[tuple(key)] = "not in the catalog"
+        elif entry.fuzzy:
+            missing[tuple(key)] = f"fuzzy (line {entry.line})"
+        elif not entry.text.strip():
+            missing[tuple(key)] = f"untranslated (line {entry.line})"
+    return missing
+
+
 # --- the worker side: everything below runs where WeasyPrint is imported ------------------
-
-
-@dataclasses.dataclass
-class Fitted:
-    """A document laid out at the type scales copyfitting chose, with what the check found."""
-
-    document: object
-    fits: dict[str, float]
-    hopeless: set[str]  # frames that do not fit even at their floor
-    problems: list
-    warnings: list[str]
 
 
 class Worker:
     """Builds documents in a process where WeasyPrint is imported, one named step at a time:
-    lay out and copyfit, check, write, preview."""
+    lay out and copyfit, check, write, preview; or impose a sheet from its card."""
 
     def __init__(self, project: Project, data: Data, options: Options):
         fonts_module.isolate(project.fonts_dir)
@@ -212,22 +295,27 @@ class Worker:
         self.layout = Layout(project.templates_dir)
         self.renderer = Renderer(project.templates_dir, data.fonts, data.languages)
 
-    def build(self, lang: str, material_id: str, section_langs: list[str]) -> Result:
-        """Render, copyfit, check and write one document."""
+    def build(self, task: Task, memory: dict | None = None) -> Result:
+        """Build one document; ``memory``: the scales and fills copyfitting chose last time."""
         from .layout import BlockedURL
 
         started = time.perf_counter()
-        material = self.data.content.materials[material_id]
-        result = Result(lang, material_id)
-        target = self.project.pdf_path(lang, material_id)
-        sections = self.sections(section_langs)
+        material = self.data.content.materials[task.material]
+        result = Result(task.lang, task.material)
+        target = self.project.pdf_path(task.lang, task.material)
+        sections = self.sections(task.section_langs)
+        self.layout.fetcher.fetched.clear()
         try:
-            fitted = self.fit(material, sections, result.timing)
-            result.fits = fitted.fits
-            result.pages = len(fitted.document.pages)
-            result.problems = self.explain(fitted, sections)
-            if result.ok:
-                result.path = self.write(fitted.document, target, result.problems)
+            if material.impose:
+                self.impose(material, task, target, result)
+            else:
+                fitted = self.fit(material, sections, result.timing, memory or {})
+                result.fits, result.fills = fitted.fits, fitted.fills
+                result.pages = len(fitted.document.pages)
+                result.problems = self.explain(fitted, sections)
+                if result.ok:
+                    result.path = self.write(fitted.document, target, result.problems)
+                    result.inputs = self.inputs(material, sections)
             _remove_previews(target)
             if result.path and self.options.previews:
                 result.previews = self.preview(result.path)
@@ -239,6 +327,7 @@ class Worker:
                 traceback.format_exc() if debug else f"{type(error).__name__}: {error}"
             )
         if not result.ok:
+            result.path = None
             target.unlink(missing_ok=True)
             _remove_previews(target)
         for section in sections:
@@ -247,7 +336,7 @@ class Worker:
         result.seconds = time.perf_counter() - started
         return result
 
-    def sections(self, section_langs: list[str]) -> list[Section]:
+    def sections(self, section_langs) -> list[Section]:
         languages, catalogs = self.data.languages, self.data.catalogs
         return [
             Section(languages[code], Translator(languages[code], catalogs[code]))
@@ -288,40 +377,24 @@ class Worker:
         timing["layouts"] += 1
         return document, problems, warnings
 
-    def fit(self, material: Material, sections: list[Section], timing: dict) -> Fitted:
-        """Lay out at the largest type scales that fit, then run the full check once.
-
-        A material that repeats another (the card sheet) takes that one's scales, found on
-        the smaller document.
-        """
-        from .checks import check_document, frame_limits
+    def fit(self, material: Material, sections: list[Section], timing: dict, memory: dict):
+        """Lay out at the largest type scales that fit, then run the full check once."""
+        from .checks import check_document
         from .copyfit import copyfit
 
-        fit_material = self.data.content.materials.get(material.fit_with or "", material)
-        expect = self.expectations(fit_material, sections)
+        expect = self.expectations(material, sections)
 
-        def attempt(fits, full=False):
-            return self.attempt(fit_material, sections, expect, timing, fits, full)
+        def attempt(fits):
+            return self.attempt(material, sections, expect, timing, fits)
 
-        document, problems, warnings = attempt({})
-        fits: dict[str, float] = {}
-        hopeless: set[str] = set()
-        limits = frame_limits(document)
-        if any(p.fit for p in problems) or any(high > 1 for _, high in limits.values()):
-            document, warnings, fits, hopeless = copyfit(attempt, limits, problems)
-        if fit_material is not material:
-            expect = self.expectations(material, sections)
-            document, problems, warnings = self.attempt(
-                material, sections, expect, timing, fits, full=True
-            )
-        else:
-            # The glyph-level checks, once, on the layout copyfitting settled on.
-            check_started = time.perf_counter()
-            problems, _ = check_document(document, expect, full=True)
-            timing["check"] += time.perf_counter() - check_started
-        return Fitted(document, fits, hopeless, problems, warnings)
+        fitted = copyfit(attempt, memory.get("fits"), memory.get("fills"))
+        # The glyph-level checks, once, on the layout copyfitting settled on.
+        started = time.perf_counter()
+        fitted.problems, _ = check_document(fitted.document, expect, full=True)
+        timing["check"] += time.perf_counter() - started
+        return fitted
 
-    def explain(self, fitted: Fitted, sections: list[Section]) -> list[str]:
+    def explain(self, fitted, sections: list[Section]) -> list[str]:
         """The problems as printed: with the catalog line of their text, what copyfitting
         already tried, and the translation to shorten when a frame cannot fit."""
         from .checks import frame_texts
@@ -332,7 +405,6 @@ class Worker:
             culprit = longest_translation(frame_texts(fitted.document, frame), sections)
             if culprit:
                 problems.append(culprit)
-        # A sheet repeats the card ten times: report each problem once.
         return list(
             dict.fromkeys(
                 [_located(p, sections) for p in problems]
@@ -353,6 +425,36 @@ class Worker:
             return None
         return target
 
+    def impose(self, material: Material, task: Task, target: Path, result: Result) -> None:
+        """Place the card's checked PDF ten times on a sheet (impose.py)."""
+        from .impose import impose
+
+        source = self.project.pdf_path(task.lang, material.impose)
+        paper = PAPER[(material.paper, self.options.paper)]
+        with atomic_output(target) as handle:
+            result.pages = impose(source, handle, paper, task.lang)
+        if result.pages != material.pages:
+            raise InputError(f"{result.pages} pages instead of {material.pages}")
+        result.path = target
+        result.inputs = {"files": [], "catalogs": {}}
+
+    def inputs(self, material: Material, sections: list[Section]) -> dict:
+        """What the document was made from: every file read (templates, stylesheets, fonts,
+        pictograms) and, per language, the catalog entries looked up."""
+        files = [
+            *self.renderer.template_files(material.template),
+            *self.renderer.font_files(sections),
+            *self.layout.fetcher.fetched,
+        ]
+        return {
+            "files": sorted({str(path) for path in files}),
+            "catalogs": {
+                section.language.code: sorted(section.translator.used, key=str)
+                for section in sections
+                if section.translator.catalog is not None
+            },
+        }
+
     def preview(self, pdf: Path) -> list[Path]:
         from .preview import render_pages
 
@@ -371,9 +473,9 @@ def _init_worker(project: Project, data: Data, options: Options) -> None:
     _worker = Worker(project, data, options)
 
 
-def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
+def build_one(task: Task, memory: dict) -> Result:
     """Build one document in this worker process (see ``_init_worker``)."""
-    return _worker.build(lang, material_id, section_langs)
+    return _worker.build(task, memory)
 
 
 PREVIEW_DPI = 60
@@ -401,51 +503,144 @@ def _located(problem, sections) -> str:
 
 
 def hb_subset_missing() -> bool:
-    return ctypes.util.find_library("harfbuzz-subset") is None
+    """Whether HarfBuzz's subsetter is missing (dlopen, not find_library: that one runs
+    ldconfig and gcc, which costs a third of a second)."""
+    try:
+        ctypes.CDLL("libharfbuzz-subset.so.0")
+    except OSError:
+        return True
+    return False
 
 
-def run(
-    project: Project,
-    data: Data,
-    langs: list[str],
-    material_ids: list[str],
-    options: Options,
-    poster_override: list[str] | None,
-    jobs: int,
-):
-    """Build every (language, material) pair, yielding Results in a stable order."""
-    tasks = []
-    for lang in langs:
-        for material_id in material_ids:
-            material = data.content.materials[material_id]
-            section_langs = [lang]
-            if material.poster_languages or poster_override is not None:
-                section_langs = poster_languages(material, lang, poster_override)
-            tasks.append((lang, material_id, section_langs))
-    failed_langs = set(data.catalog_errors)
-    runnable = [t for t in tasks if not failed_langs & set(t[2])]
-    for lang, material_id, section_langs in tasks:
-        if (lang, material_id, section_langs) not in runnable:
-            data_errors = [
-                str(e) for code in section_langs for e in data.catalog_errors.get(code, [])
-            ]
-            project.pdf_path(lang, material_id).unlink(missing_ok=True)
-            yield Result(lang, material_id, problems=["catalog has errors"] + data_errors)
-    if jobs <= 1 or len(runnable) <= 1:
-        _init_worker(project, data, options)
-        for task in runnable:
-            yield build_one(*task)
+# --- running the plan --------------------------------------------------------------------
+
+#: Relative cost of a material's first build, to start the longest ones first.
+_WEIGHT = {"tabloid": 3.0, "letter": 2.0, "card": 1.0}
+#: How often the manifest is saved during a build, so that a killed build keeps its work.
+_SAVE_EVERY = 2.0
+
+
+class Build:
+    """One run: the tasks, what is up to date, and the manifest it keeps current."""
+
+    def __init__(self, project: Project, data: Data, options: Options, manifest: Manifest):
+        self.project, self.data, self.options, self.manifest = project, data, options, manifest
+        self.saved = time.monotonic()
+
+    def stale(self, tasks: list[Task], force: bool) -> dict[Task, str]:
+        """The tasks to build, with why; the others are up to date."""
+        materials = self.data.content.materials
+        to_build: dict[Task, str] = {}
+        # Cards before the sheets made from them.
+        for task in sorted(tasks, key=lambda t: bool(materials[t.material].impose)):
+            source = materials[task.material].impose
+            if source and Task(task.lang, source, (task.lang,)) in to_build:
+                to_build[task] = f"its card ({source}) is rebuilt"
+                continue
+            if force:
+                to_build[task] = "--force"
+                continue
+            reason = self.manifest.stale(
+                task.key,
+                expected_inputs(task, self.data, self.options, self.manifest),
+                self.data.catalogs,
+                self.project.pdf_path(task.lang, task.material),
+                self.options.previews,
+            )
+            if reason:
+                to_build[task] = reason
+        return to_build
+
+    def finished(self, task: Task, result: Result) -> None:
+        """Keep the manifest current: remember what was written, forget what failed."""
+        if result.ok and result.path:
+            expected = expected_inputs(task, self.data, self.options, self.manifest)
+            self.manifest.record(task.key, expected, result, self.data.catalogs)
+        else:
+            self.manifest.forget(task.key)
+        if time.monotonic() - self.saved > _SAVE_EVERY:
+            self.save()
+
+    def save(self) -> None:
+        self.manifest.save()
+        self.saved = time.monotonic()
+
+    def cost(self, task: Task) -> float:
+        known = (self.manifest.documents.get(task.key) or {}).get("seconds")
+        material = self.data.content.materials[task.material]
+        return known or _WEIGHT[material.paper] * len(task.section_langs)
+
+
+def run(build: Build, to_build: list[Task], reasons: dict[Task, str], jobs: int):
+    """Build the stale tasks, yielding (task, Result) as each is finished. A sheet is
+    submitted as soon as its card is written, and fails without trying when its card failed."""
+    if not to_build:
+        return
+    materials = build.data.content.materials
+    sheets: dict[Task, list[Task]] = {}
+    ready = []
+    for task in to_build:
+        source = materials[task.material].impose
+        card = Task(task.lang, source, (task.lang,)) if source else None
+        if card in reasons:
+            sheets.setdefault(card, []).append(task)
+        else:
+            ready.append(task)
+    ready.sort(key=build.cost, reverse=True)
+
+    def finish(task: Task, result: Result):
+        """The result, recorded; then the sheets that were waiting for it, as (task, None)
+        when they can be built now, or (task, Result) when they fail with it."""
+        result.reason = reasons[task]
+        build.finished(task, result)
+        yield task, result
+        for sheet in sheets.pop(task, ()):
+            if result.ok:
+                yield sheet, None
+            else:
+                build.project.pdf_path(sheet.lang, sheet.material).unlink(missing_ok=True)
+                failed = Result(sheet.lang, sheet.material, problems=["its card failed"])
+                yield from finish(sheet, failed)
+
+    if jobs <= 1 or len(to_build) <= 1:
+        _init_worker(build.project, build.data, build.options)
+        queue = list(ready)
+        while queue:
+            task = queue.pop(0)
+            for follower, result in finish(task, build_one(task, build.manifest.memory(task.key))):
+                if result is None:
+                    queue.insert(0, follower)
+                else:
+                    yield follower, result
         return
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(
-        max_workers=jobs,
+        max_workers=min(jobs, len(to_build)),
         mp_context=context,
         initializer=_init_worker,
-        initargs=(project, data, options),
+        initargs=(build.project, build.data, build.options),
     ) as pool:
-        futures = [pool.submit(build_one, *task) for task in runnable]
-        for future in futures:
-            yield future.result()
+        running = {
+            pool.submit(build_one, task, build.manifest.memory(task.key)): task for task in ready
+        }
+        while running:
+            done, _ = concurrent.futures.wait(
+                running, return_when=concurrent.futures.FIRST_COMPLETED
+            )
+            for future in done:
+                for follower, result in finish(running.pop(future), future.result()):
+                    if result is None:
+                        running[pool.submit(build_one, follower, {})] = follower
+                    else:
+                        yield follower, result
+
+
+def catalog_failures(data: Data, tasks: list[Task]):
+    """Documents that cannot be built because one of their catalogs has errors."""
+    for task in tasks:
+        errors = [str(e) for code in task.section_langs for e in data.catalog_errors.get(code, [])]
+        if errors:
+            yield task, Result(task.lang, task.material, problems=["catalog has errors", *errors])
 
 
 def generate(
@@ -456,11 +651,15 @@ def generate(
     materials: list[str] | None,
     options: Options,
     poster_override: list[str] | None,
-    jobs: int,
+    jobs: int | None = None,
+    force: bool = False,
     out=print,
     err=None,
+    progress: bool | None = None,
 ) -> int:
-    """Load, build, report: what ``generate.py`` does. Returns the exit code."""
+    """Load, build what changed, report: what ``generate.py`` does. Returns the exit code.
+
+    ``progress``: show a progress bar (default: when standard output is a terminal)."""
     from . import report
     from .catalogs import catalog_warnings, language_status, read_template, template_keys
 
@@ -488,17 +687,52 @@ def generate(
         return 1
     for warning in data.warnings:
         err(f"warning: {warning}")
-    if hb_subset_missing():
+    langs = langs or list(data.languages)
+    tasks = plan(data, langs, materials, poster_override)
+    manifest = Manifest.load(project.output, project.root, code_fingerprint())
+    build = Build(project, data, options, manifest)
+    failed = dict(catalog_failures(data, tasks))
+    reasons = build.stale([t for t in tasks if t not in failed], force)
+    order = {task: index for index, task in enumerate(tasks)}
+    to_build = sorted(reasons, key=order.__getitem__)
+    if to_build and hb_subset_missing():
         err(
             "warning: libharfbuzz-subset is not installed: fonts are subset with fontTools, "
             "which is much slower (run ./setup.sh)"
         )
-    langs = langs or list(data.languages)
-    results = []
-    for result in run(project, data, langs, materials, options, poster_override, jobs):
-        results.append(result)
+    if progress is None:
+        progress = out is print and sys.stdout.isatty()
+    bar = report.Progress(len(to_build), out) if progress and to_build else None
+    results: dict[Task, Result] = {}
+    for task, result in failed.items():
+        project.pdf_path(task.lang, task.material).unlink(missing_ok=True)
+        manifest.forget(task.key)
+        results[task] = result
         out(report.result_line(result))
-    for line in report.language_notes(data, results, langs):
+    # Lines come out in the plan's order, each as soon as those before it are done.
+    pending = [task for task in tasks if task in reasons]
+    for task, result in run(build, to_build, reasons, jobs or os.cpu_count() or 1):
+        results[task] = result
+        if bar:
+            bar.advance(result)
+        while pending and pending[0] in results:
+            line = report.result_line(results[pending.pop(0)])
+            bar.write(line) if bar else out(line)
+    build.save()
+    if bar:
+        bar.close()
+    finished = list(results.values())
+    # Strings printed in English, also in the documents that were up to date.
+    up_to_date = [task for task in tasks if task not in results]
+    printed = list(finished)
+    for task in up_to_date:
+        noted = Result(task.lang, task.material)
+        for code, used in manifest.documents[task.key]["inputs"]["catalogs"].items():
+            keys = manifest.keysets.get(used["keys"], [])
+            for key, reason in missing_strings(keys, data.catalogs.get(code)).items():
+                noted.missing[(code, *key)] = reason
+        printed.append(noted)
+    for line in report.language_notes(data, printed, langs):
         out(line)
     wall = time.perf_counter() - started
     template = template_keys(read_template(project.root))
@@ -512,7 +746,7 @@ def generate(
             notes[code] = [str(warning) for warning in catalog_warnings(catalog, template)]
     for code, errors in data.catalog_errors.items():
         notes[code] = [str(error) for error in errors]
-    path = report.write_html(project.output, data, results, statuses, notes)
+    path = report.write_html(project.output, data, finished, statuses, notes)
     out(f"report: {display_path(path)}")
-    out(report.timing_line(results, wall))
-    return 1 if any(not r.ok for r in results) else 0
+    out(report.timing_line(finished, len(up_to_date), wall))
+    return 1 if any(not r.ok for r in finished) else 0

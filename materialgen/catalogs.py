@@ -331,10 +331,13 @@ class Translator:
         self.language = language
         self.catalog = catalog
         self.missing: dict[tuple[str | None, str], str] = {}
+        #: every entry looked up: what an incremental build must watch for changes
+        self.used: set[tuple[str | None, str]] = set()
 
     def lookup(self, context: str | None, message: str) -> str:
         if self.language.code == "en":
             return message
+        self.used.add((context, message))
         entry = self.catalog.entries.get((context, message)) if self.catalog else None
         if entry is None:
             self.missing[(context, message)] = "not in the catalog"

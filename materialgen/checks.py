@@ -324,6 +324,52 @@ def frame_limits(document) -> dict[str, tuple[float, float]]:
     return limits
 
 
+def frame_fill(document) -> dict[str, tuple[float, bool]]:
+    """How full each copyfitted frame is: the height its content takes over the height it
+    has (above 1 it overflows), and whether its content spilled onto another page.
+    Copyfitting estimates the next scale from it.
+
+    A frame of fixed height (a card face) has its content box; its content may run out of
+    the bottom. A frame that grows with its content (a flyer, a poster) has the rest of its
+    page. Content that spilled onto more pages adds the height of those parts; that measure
+    is rough, since a page breaks before a whole line or block that does not fit.
+    """
+    parts: dict = {}
+    for page in document.pages:
+        for box, _ in walk(page._page_box):
+            if _attr(box, "data-fit-floor") and isinstance(box, boxes.BlockBox):
+                parts.setdefault(box.element, []).append((page._page_box, box))
+    fill = {}
+    for fragments in parts.values():
+        page_box, first = fragments[0]
+        top = first.content_box_y()
+        if first.style["height"] != "auto":
+            available = first.height
+        else:
+            # Below the content: the frame's own padding, border and margin.
+            below = first.position_y + first.margin_height() - (top + first.height)
+            available = page_box.content_box_y() + page_box.height - top - below
+        used = sum(_content_extent(box) for _, box in fragments)
+        if available > 0:
+            fill[_attr(first, "data-frame")] = (used / available, len(fragments) > 1)
+    return fill
+
+
+def _content_extent(frame) -> float:
+    """From the top of a frame's content box to the bottom of its lowest line or image.
+
+    Lines, not blocks: a block split by a page break is stretched to the bottom of the page,
+    whatever it holds there.
+    """
+    top = frame.content_box_y()
+    bottoms = [
+        box.position_y + box.margin_height()
+        for box, _ in walk(frame)
+        if isinstance(box, boxes.LineBox | boxes.ReplacedBox) and not box.is_absolutely_positioned()
+    ]
+    return max(bottoms, default=top) - top
+
+
 def frame_texts(document, frame: str) -> list[str]:
     """The text of every line of a frame, on whatever page it landed."""
     texts = []

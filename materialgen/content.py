@@ -74,17 +74,25 @@ class Sign:
 
 @dataclasses.dataclass(kw_only=True)
 class Material:
-    """One printed material: its template, paper and content."""
+    """One printed material: its template (or the material it imposes), paper and content."""
 
     id: str = field("name of the output file, output/<lang>/<id>.pdf", check=ID_CHECK)
-    template: str = field("Jinja2 template in templates/")
+    template: str | None = field(
+        "Jinja2 template in templates/ (not for an imposed sheet)", default=None
+    )
     paper: str = field(
         "card (ID-1), letter (A4 with --paper a4) or tabloid (A3 with --paper a4)",
         check=matches("|".join(PAPER_SIZES), "one of " + ", ".join(PAPER_SIZES)),
     )
     pages: int = field("number of pages the material must have; more means text spilled over")
-    font_size: float = field("body font size in points, before per-script scaling and copyfitting")
-    resources: list[str] = field("resources printed, in order (ids from resources.yaml)")
+    font_size: float | None = field(
+        "body font size in points, before per-script scaling and copyfitting "
+        "(needed with a template)",
+        default=None,
+    )
+    resources: list[str] = field(
+        "resources printed, in order (ids from resources.yaml)", default=[]
+    )
     signs: list[str] = field(
         "warning signs printed, in order (ids from warning-signs.yaml)", default=[]
     )
@@ -92,9 +100,9 @@ class Material:
         "smallest type size in points the print check accepts for body text (legal posters: 16)",
         default=None,
     )
-    fit_with: str | None = field(
-        "another material whose type scale this one takes instead of copyfitting itself "
-        "(a sheet of cards takes the card's)",
+    impose: str | None = field(
+        "a two-page card material whose checked PDF this sheet places ten times on the "
+        "paper, fronts on page 1 and backs on page 2, with cut marks (instead of a template)",
         default=None,
     )
     poster_languages: list[str] = field(
@@ -150,12 +158,20 @@ def load_content(materials_dir: Path, organisation_path: Path | None) -> Content
                     errors.append(
                         InputError(f"{name}: no entry '{ident}'", where.path, where.of(name))
                     )
-        if material.fit_with and material.fit_with not in materials:
+        if material.impose:
+            errors += _imposition_errors(material, materials)
+            continue
+        if not material.template or not material.font_size:
+            missing = "template" if not material.template else "font_size"
             errors.append(
                 InputError(
-                    f"fit_with: no material '{material.fit_with}'", where.path, where.of("fit_with")
+                    f"{missing}: a material needs a template and a font_size "
+                    "(or 'impose' for a sheet of cards)",
+                    where.path,
+                    where.line,
                 )
             )
+            continue
         if not (templates_dir / material.template).is_file():
             errors.append(
                 InputError(
@@ -176,6 +192,22 @@ def load_content(materials_dir: Path, organisation_path: Path | None) -> Content
     if errors:
         raise InputErrors(errors)
     return Content(resources, signs, materials, organisation)
+
+
+def _imposition_errors(material: Material, materials: dict[str, Material]) -> list[InputError]:
+    where = material.where
+    source = materials.get(material.impose)
+    if source is None:
+        problem, name = f"impose: no material '{material.impose}'", "impose"
+    elif source.paper != "card" or source.pages != 2 or source.impose:
+        problem, name = f"impose: '{source.id}' is not a two-page card", "impose"
+    elif material.template:
+        problem, name = "an imposed sheet has no template of its own", "template"
+    elif material.paper == "card":
+        problem, name = "paper: a sheet of cards needs letter or tabloid paper", "paper"
+    else:
+        return []
+    return [InputError(problem, where.path, where.of(name))]
 
 
 def stale_resources(content: Content, today: datetime.date) -> list[InputError]:

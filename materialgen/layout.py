@@ -35,6 +35,8 @@ class ProjectFetcher(URLFetcher):
     def __init__(self, allowed_dirs: list[Path]):
         super().__init__(timeout=1, allowed_protocols={"file"})
         self.allowed_dirs = [directory.resolve() for directory in allowed_dirs]
+        #: every file served: what an incremental build must watch for changes
+        self.fetched: set[Path] = set()
 
     def fetch(self, url: str, headers=None) -> URLFetcherResponse:
         parts = urlsplit(url)
@@ -47,6 +49,7 @@ class ProjectFetcher(URLFetcher):
             raise BlockedURL(f"blocked {url}: not a regular file of the project")
         if path.stat().st_size > MAX_ASSET_BYTES:
             raise BlockedURL(f"blocked {url}: larger than {MAX_ASSET_BYTES} bytes")
+        self.fetched.add(path)
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(
             path.as_uri(), path.read_bytes(), headers={"Content-Type": media_type}

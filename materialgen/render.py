@@ -29,8 +29,6 @@ PAPER = {
     ("tabloid", "us"): (279.4, 431.8),
     ("tabloid", "a4"): (297.0, 420.0),
 }
-CARD = PAPER[("card", "us")]
-SHEET_COLUMNS, SHEET_ROWS = 2, 5
 
 
 @dataclasses.dataclass
@@ -70,29 +68,6 @@ class Section:
         return self.translator.pgettext(message_context(record, name), getattr(record, name))
 
 
-@dataclasses.dataclass
-class Slot:
-    x: float
-    y: float
-
-
-def sheet_slots(page_width: float, page_height: float) -> tuple[list[Slot], list[Slot]]:
-    """Card positions (mm, top-left) for the fronts and for the backs of a butt-cut sheet.
-
-    The backs mirror the fronts across the vertical centre line, which is where a sheet
-    printed double-sided and flipped on its long edge puts them.
-    """
-    left = (page_width - SHEET_COLUMNS * CARD[0]) / 2
-    top = (page_height - SHEET_ROWS * CARD[1]) / 2
-    fronts = [
-        Slot(left + column * CARD[0], top + row * CARD[1])
-        for row in range(SHEET_ROWS)
-        for column in range(SHEET_COLUMNS)
-    ]
-    backs = [Slot(page_width - slot.x - CARD[0], slot.y) for slot in fronts]
-    return fronts, backs
-
-
 class Renderer:
     def __init__(self, templates_dir: Path, fonts: list[FontFile], languages: dict[str, Language]):
         self.templates_dir = templates_dir
@@ -116,6 +91,35 @@ class Renderer:
                 path = Path(error.filename or self.templates_dir / name)
                 errors.append(InputError(f"template error: {error.message}", path, error.lineno))
         return errors
+
+    def template_files(self, name: str) -> list[Path]:
+        """``name`` and every template it extends, imports or includes: the Jinja files a
+        document is rendered from. A reference that is not a plain name makes it depend on
+        all of them."""
+        from jinja2 import meta
+
+        found: dict[str, None] = {}
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current in found:
+                continue
+            found[current] = None
+            source, _, _ = self.env.loader.get_source(self.env, current)
+            for reference in meta.find_referenced_templates(self.env.parse(source)):
+                if reference is None:
+                    return [self.templates_dir / n for n in self.env.list_templates()]
+                pending.append(reference)
+        return [self.templates_dir / n for n in found]
+
+    def font_files(self, sections: list[Section]) -> list[Path]:
+        """The font files a document's @font-face rules name."""
+        families = {family for section in sections for family in section.language.fonts}
+        return [
+            self.templates_dir / "fonts" / font.prepared_name
+            for font in self.fonts
+            if font.family in families
+        ]
 
     def render(
         self,
@@ -147,14 +151,12 @@ class Renderer:
                 "bleed": options.bleed_mm,
                 "safe": options.safe_mm,
             },
-            "card": {"width": CARD[0], "height": CARD[1]},
             # Root type size; everything else in the stylesheets is in em.
             "font_size": material.font_size * main.language.font_scale,
             "fit": lambda frame: fits.get(frame, 1.0),
             "font_css": Markup(
                 font_face_css(self.fonts, families) + "\n" + self.language_css(sections)
             ),
-            "slots": sheet_slots(width, height),
         }
         try:
             template = self.env.get_template(material.template)

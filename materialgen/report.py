@@ -71,16 +71,47 @@ def language_notes(data, results, langs) -> list[str]:
     return lines
 
 
-def timing_line(results, wall: float) -> str:
+def timing_line(results, up_to_date: int, wall: float) -> str:
+    """The run in one line: documents written, up to date and failed, and what the written
+    ones cost (layouts per document: copyfitting's price)."""
     layout = sum(r.timing["layout"] for r in results)
     check = sum(r.timing["check"] for r in results)
     layouts = sum(r.timing["layouts"] for r in results)
     failed = sum(not r.ok for r in results)
-    return (
-        f"{len(results) - failed} written, {failed} failed, in {wall:.1f} s "
-        f"(layout {layout:.1f} s for {layouts} layout{'s' if layouts != 1 else ''}, "
-        f"{max(layouts - len(results), 0)} of them copyfitting; print check {check:.1f} s)"
-    )
+    laid_out = sum(bool(r.timing["layouts"]) for r in results)
+    written = len(results) - failed
+    line = f"{written} written, {up_to_date} up to date, {failed} failed, in {wall:.1f} s"
+    if laid_out:
+        line += (
+            f" ({layouts / laid_out:.1f} layouts per document, {layouts} in all: layout "
+            f"{layout:.1f} s, print check {check:.1f} s)"
+        )
+    return line
+
+
+class Progress:
+    """A progress bar on a terminal: documents done of those to build, and the time left.
+    Result lines are written above it."""
+
+    def __init__(self, total: int, out=print):
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=total,
+            unit="doc",
+            leave=False,
+            dynamic_ncols=True,
+            bar_format="{bar:30} {n_fmt}/{total_fmt} documents, {elapsed} (about {remaining} left)",
+        )
+
+    def advance(self, result) -> None:
+        self.bar.update(1)
+
+    def write(self, line: str) -> None:
+        self.bar.write(line)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def record(result) -> dict:

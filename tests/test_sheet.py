@@ -1,16 +1,16 @@
-"""The office sheet: ten butt-cut cards on Letter (or A4), backs placed so that they meet their
-fronts when the sheet is printed double-sided and flipped on the long edge, cut marks in the
-margins only."""
+"""The office sheet: ten butt-cut cards on Letter (or A4), imposed from the checked card PDF,
+backs placed so that they meet their fronts when the sheet is printed double-sided and flipped
+on the long edge, cut marks in the margins only."""
 
 from __future__ import annotations
 
+import pikepdf
+import pypdfium2
 import pytest
 from conftest import run_generate
 
-from materialgen.build import Project, Worker, load
-from materialgen.catalogs import Translator
-from materialgen.checks import PX_PER_MM, walk
-from materialgen.render import CARD, PAPER, Options, Section, sheet_slots
+from materialgen.impose import CARD, PT_PER_MM, cut_marks, sheet_slots
+from materialgen.render import PAPER
 
 
 @pytest.mark.parametrize("paper", ["us", "a4"])
@@ -29,57 +29,120 @@ def test_slots_mirror_for_long_edge_flip(paper):
     assert min(s.y for s in fronts) >= 0 and max(s.y for s in fronts) + CARD[1] <= height
 
 
-def laid_out_sheet(project_root, lang="so"):
-    paths = Project(project_root)
-    data = load(paths, None, [lang])
-    worker = Worker(paths, data, Options())
-    language = data.languages[lang]
-    section = Section(language, Translator(language, data.catalogs[lang]))
-    html = worker.renderer.render(
-        data.content.materials["wallet-card-sheet"], [section], data.content, Options()
-    )
-    return worker.layout.render(html, [])
-
-
-def boxes_with_class(page, name):
-    return [
-        box
-        for box, _ in walk(page._page_box)
-        if name
-        in ((getattr(box, "element", None) is not None and box.element.get("class")) or "").split()
-    ]
-
-
-def test_laid_out_backs_sit_behind_their_fronts(project):
-    document = laid_out_sheet(project)
-    assert len(document.pages) == 2
-    width = document.pages[0].width
-    fronts = boxes_with_class(document.pages[0], "card-front")
-    backs = boxes_with_class(document.pages[1], "card-back")
-    assert len(fronts) == len(backs) == 10
-    for front, back in zip(fronts, backs, strict=True):
-        assert back.position_x == pytest.approx(
-            width - front.position_x - front.margin_width(), abs=0.01
-        )
-        assert back.position_y == pytest.approx(front.position_y, abs=0.01)
-
-
-def test_cut_marks_stay_in_the_margins(project):
-    document = laid_out_sheet(project)
-    for page in document.pages:
-        cards = boxes_with_class(page, "card")
-        marks = boxes_with_class(page, "cut")
+@pytest.mark.parametrize("paper", ["us", "a4"])
+def test_cut_marks_stay_in_the_margins(paper):
+    width, height = PAPER[("letter", paper)]
+    for slots in sheet_slots(width, height):
+        marks = cut_marks(width, height, slots)
         assert len(marks) == 2 * 3 + 2 * 6
-        left = min(c.position_x for c in cards)
-        right = max(c.position_x + c.margin_width() for c in cards)
-        top = min(c.position_y for c in cards)
-        bottom = max(c.position_y + c.margin_height() for c in cards)
-        for mark in marks:
-            x0, y0 = mark.position_x, mark.position_y
-            x1, y1 = x0 + mark.margin_width(), y0 + mark.margin_height()
-            inside_x = x1 > left + PX_PER_MM * 0.5 and x0 < right - PX_PER_MM * 0.5
-            inside_y = y1 > top + PX_PER_MM * 0.5 and y0 < bottom - PX_PER_MM * 0.5
-            assert not (inside_x and inside_y), "a cut mark is drawn over a card"
+        for x, y, w, h in marks:
+            assert x >= 0 and x + w <= width + 1e-9 and y >= 0 and y + h <= height + 1e-9
+            for slot in slots:
+                overlap_x = min(x + w, slot.x + CARD[0]) - max(x, slot.x)
+                overlap_y = min(y + h, slot.y + CARD[1]) - max(y, slot.y)
+                assert not (overlap_x > 0 and overlap_y > 0), "a cut mark is drawn over a card"
+
+
+@pytest.fixture(scope="module")
+def sheet_build(tmp_path_factory):
+    """The Somali card and its sheet, on Letter and on A4, with a print-shop bleed on the
+    card (which the sheet must clip: its cards are butt-cut)."""
+    import shutil
+
+    from conftest import ROOT
+
+    import generate
+
+    built = {}
+    for paper in ("us", "a4"):
+        root = tmp_path_factory.mktemp(f"sheet-{paper}")
+        for name in ("materials", "locales"):
+            shutil.copytree(ROOT / name, root / name)
+        shutil.copytree(
+            ROOT / "templates", root / "templates", ignore=shutil.ignore_patterns("fonts")
+        )
+        (root / "templates" / "fonts").symlink_to(ROOT / "templates" / "fonts")
+        (root / "materials" / "local-organisation.yaml").unlink(missing_ok=True)
+        args = ["--project", str(root), "--lang", "so", "--paper", paper, "--jobs", "1"]
+        assert generate.main([*args, "--material", "wallet-card-sheet", "--bleed", "3"]) == 0
+        built[paper] = root / "output" / "so"
+    return built
+
+
+@pytest.mark.parametrize("paper", ["us", "a4"])
+def test_sheet_places_the_card_ten_times_at_the_slots(sheet_build, paper):
+    width, height = PAPER[("letter", paper)]
+    with pikepdf.open(sheet_build[paper] / "wallet-card-sheet.pdf") as sheet:
+        assert len(sheet.pages) == 2
+        for page, slots in zip(sheet.pages, sheet_slots(width, height), strict=True):
+            assert [float(v) for v in page.mediabox] == pytest.approx(
+                [0, 0, width * PT_PER_MM, height * PT_PER_MM], abs=0.01
+            )
+            card = page.resources.XObject.Card
+            placed = []
+            matrix = None
+            for operands, operator in pikepdf.parse_content_stream(page):
+                if str(operator) == "cm":
+                    matrix = [float(v) for v in operands]
+                elif str(operator) == "Do":
+                    placed.append((matrix[4], matrix[5]))
+            bbox = [float(v) for v in card.BBox]
+            # Clipped to the card's trim, not its bleed.
+            assert bbox[2] - bbox[0] == pytest.approx(CARD[0] * PT_PER_MM, abs=0.01)
+            assert bbox[3] - bbox[1] == pytest.approx(CARD[1] * PT_PER_MM, abs=0.01)
+            expected = [
+                (
+                    slot.x * PT_PER_MM - bbox[0],
+                    (height - slot.y - CARD[1]) * PT_PER_MM - bbox[1],
+                )
+                for slot in slots
+            ]
+            flat = [value for point in placed for value in point]
+            assert flat == pytest.approx([value for point in expected for value in point], abs=0.01)
+
+
+def test_each_card_on_the_sheet_looks_like_the_card(sheet_build):
+    """Pixels, not structure: the printed sheet shows the checked card at every slot. The
+    mean grey-level difference is about 5 at the right slot (anti-aliasing at a sub-pixel
+    offset) and about 50 against the card's other face."""
+    from PIL import ImageChops, ImageStat
+
+    scale = 100 / 72
+    card = pypdfium2.PdfDocument(str(sheet_build["us"] / "wallet-card.pdf"))
+    sheet = pypdfium2.PdfDocument(str(sheet_build["us"] / "wallet-card-sheet.pdf"))
+    width, height = PAPER[("letter", "us")]
+    bleed = round(3 * PT_PER_MM * scale)  # the card's own page has a bleed: crop it off
+    faces = []
+    for index in range(2):
+        image = card[index].render(scale=scale).to_pil().convert("L")
+        faces.append(image.crop((bleed, bleed, image.width - bleed, image.height - bleed)))
+    for index, slots in enumerate(sheet_slots(width, height)):
+        sheet_image = sheet[index].render(scale=scale).to_pil().convert("L")
+        face, other = faces[index], faces[1 - index]
+        for slot in slots:
+            left, top = round(slot.x * PT_PER_MM * scale), round(slot.y * PT_PER_MM * scale)
+            region = sheet_image.crop((left, top, left + face.width, top + face.height))
+            same = ImageStat.Stat(ImageChops.difference(region, face)).mean[0]
+            different = ImageStat.Stat(ImageChops.difference(region, other)).mean[0]
+            assert same < 10 < different
+    card.close()
+    sheet.close()
+
+
+def test_sheet_text_is_the_cards_ten_times(sheet_build):
+    card = pypdfium2.PdfDocument(str(sheet_build["us"] / "wallet-card.pdf"))
+    sheet = pypdfium2.PdfDocument(str(sheet_build["us"] / "wallet-card-sheet.pdf"))
+    front = card[0].get_textpage().get_text_range()
+    assert "1-888-373-7888" in front
+    assert sheet[0].get_textpage().get_text_range().count("1-888-373-7888") == 10
+    card.close()
+    with (
+        pikepdf.open(sheet_build["us"] / "wallet-card-sheet.pdf") as imposed,
+        pikepdf.open(sheet_build["us"] / "wallet-card.pdf") as source,
+    ):
+        assert str(imposed.Root.Lang) == "so"
+        assert str(imposed.docinfo.Title) == str(source.docinfo.Title)
+    sheet.close()
 
 
 def test_sheet_builds_with_organisation(project, capsys):
@@ -98,9 +161,29 @@ def test_sheet_builds_with_organisation(project, capsys):
         "flyer",
     )
     assert code == 0, out
-    import pypdfium2
-
+    # The card is built too: the sheet is made from it.
+    assert "wallet-card " in out or "wallet-card  " in out
     for name in ("wallet-card-sheet", "flyer"):
         pdf = pypdfium2.PdfDocument(str(project / "output" / "hmn" / f"{name}.pdf"))
         text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
         assert "Example Community Center" in text and "612-555-0100" in text
+        pdf.close()
+
+
+def test_a_sheet_whose_card_fails_fails_too(project, capsys):
+    catalog = project / "locales" / "hmn" / "LC_MESSAGES" / "messages.po"
+    text = catalog.read_text(encoding="utf-8")
+    first = text.index('msgstr "', text.index("Forced to work"))
+    catalog.write_text(
+        text[:first]
+        + 'msgstr "'
+        + "Raug yuam kom ua haujlwm. " * 40
+        + text[text.index('"\n', first + 8) :],
+        encoding="utf-8",
+    )
+    code, out, _ = run_generate(
+        capsys, "--project", str(project), "--lang", "hmn", "--material", "wallet-card-sheet"
+    )
+    assert code == 1
+    assert "its card failed" in out
+    assert not (project / "output" / "hmn" / "wallet-card-sheet.pdf").exists()
