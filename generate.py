@@ -17,6 +17,9 @@ from materialgen import PROJECT_ROOT, translate
 from materialgen.build import Project, generate
 from materialgen.render import Options
 
+#: What print shops usually ask for (1/8 in, 3.175 mm, in the US: --bleed 3.175).
+PRINT_SHOP_BLEED_MM = 3.0
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -62,12 +65,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "materials/local-organisation.yaml when it exists)",
     )
     parser.add_argument(
+        "--print-shop",
+        action="store_true",
+        help="for a print shop: single cards, flyers and posters get a 3 mm bleed and crop "
+        "marks outside it (TrimBox = the paper size, BleedBox = trim + bleed, MediaBox = "
+        "room for the marks); the card sheet keeps its own cut marks",
+    )
+    parser.add_argument(
         "--bleed",
         type=float,
-        default=0.0,
         metavar="MM",
-        help="bleed around single cards, flyers and posters for a print shop, "
-        "e.g. 3 or 3.175 (default 0)",
+        help="bleed around single cards, flyers and posters, e.g. 3.175 for 1/8 in "
+        "(default: 3 with --print-shop, else 0)",
+    )
+    parser.add_argument(
+        "--archive",
+        action="store_true",
+        help="write PDF/A-2a (archival; still tagged PDF/UA-1) instead of tagged PDF/UA-1; "
+        "its date comes from SOURCE_DATE_EPOCH, else from the newest 'verified' date",
     )
     parser.add_argument(
         "--safe-margin",
@@ -109,7 +124,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="skip the PNG previews of output/<lang>/preview/ (faster)",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.bleed is None:
+        args.bleed = PRINT_SHOP_BLEED_MM if args.print_shop else 0.0
+    if args.bleed < 0 or (args.print_shop and args.bleed == 0):
+        parser.error("--bleed: a print shop needs a bleed above 0 mm (3 is usual)")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(
         paper=args.paper,
         bleed_mm=args.bleed,
+        print_shop=args.print_shop,
+        archive=args.archive,
         safe_mm=args.safe_margin,
         debug=args.debug,
         previews=not args.no_previews,

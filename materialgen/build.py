@@ -31,6 +31,7 @@ from .errors import InputError, InputErrors, display_path
 from .files import atomic_output
 from .languages import Language, load_languages
 from .manifest import Manifest, code_fingerprint, digest, record_digest
+from .pdf import document_date, pdf_settings
 from .render import PAPER, Options, Renderer, Section
 
 
@@ -293,7 +294,7 @@ class Worker:
         from .layout import Layout
 
         self.project, self.data, self.options = project, data, options
-        self.layout = Layout(project.templates_dir)
+        self.layout = Layout(project.templates_dir, pdf_settings(options))
         self.renderer = Renderer(project.templates_dir, data.fonts, data.languages)
 
     def build(self, task: Task, memory: dict | None = None) -> Result:
@@ -697,6 +698,9 @@ def generate(
                 f"unknown material '{unknown[0]}' (known: {', '.join(data.content.materials)})",
                 project.materials_dir / "materials.yaml",
             )
+        if options.archive:  # PDF/A needs a creation date: a reproducible one
+            verified = [resource.verified for resource in data.content.resources.values()]
+            options = dataclasses.replace(options, pdf_date=document_date(verified))
     except (InputError, InputErrors) as error:
         if options.debug:
             traceback.print_exc()

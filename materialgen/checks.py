@@ -4,6 +4,12 @@ WeasyPrint reports none of these problems by itself. Each is found in the box tr
 ``render()`` returns (WeasyPrint 70 internals: ``page._page_box``, line and text boxes, and the
 Pango runs of each text box), which is why weasyprint is pinned and this module is tested.
 
+Positions are measured from the trim: with a bleed, WeasyPrint keeps the page box at the
+paper size and puts the bleed at negative coordinates and beyond the page's width and height,
+so "outside the safe area" means too close to where the paper is cut, bleed or not. Text
+inside a frame is held to its frame and to the safe area, since a frame may itself reach
+into the bleed (a band of colour).
+
 Problems come in two kinds: *fit* problems (text outside its frame, pages spilling over) that
 a smaller type size may solve, and the rest, which copyfitting cannot help.
 """
@@ -247,14 +253,15 @@ def _vertical_overflow(line, ancestors, number: int, page_box, expect) -> list[P
     safe = expect.safe_mm * PX_PER_MM
     line_top, line_bottom = line.position_y, line.position_y + line.height
     frame_name, frame = _frame(ancestors)
+    over = 0.0
     if frame is not None:
         top_limit = frame.content_box_y()
         bottom_limit = top_limit + frame.height
         where = f"runs out of '{frame_name}'"
-    else:
-        top_limit, bottom_limit = safe, page_box.margin_height() - safe
+        over = max(top_limit - line_top, line_bottom - bottom_limit)
+    if over <= TOLERANCE_PX:  # inside its frame; the frame itself may reach the trim
+        over = max(safe - line_top, line_bottom - (page_box.margin_height() - safe))
         where = f"is outside the safe area ({expect.safe_mm} mm inside the trim)"
-    over = max(top_limit - line_top, line_bottom - bottom_limit)
     if over > TOLERANCE_PX and _line_text(line).strip(" \u200b"):
         return [
             Problem(
@@ -434,11 +441,12 @@ def _check_text_box(box, ancestors, number: int, page_box, expect: Expectations,
     lang = box.style["lang"] or ""
     left_x, right_x = box.position_x, box.position_x + box.width
     frame_name, frame = _frame(ancestors)
+    over = 0.0
     if frame is not None:
         frame_left = frame.content_box_x()
         over = max(frame_left - left_x, right_x - (frame_left + frame.width))
         where = f"runs out of '{frame_name}'"
-    else:
+    if over <= TOLERANCE_PX:  # inside its frame; the frame itself may reach the trim
         over = max(safe - left_x, right_x - (page_box.margin_width() - safe))
         where = f"is outside the safe area ({expect.safe_mm} mm inside the trim)"
     if over > TOLERANCE_PX:

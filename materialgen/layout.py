@@ -16,6 +16,8 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from . import pdf
+
 #: Largest file the renderer may read (fonts are the largest assets).
 MAX_ASSET_BYTES = 32 * 1024 * 1024
 
@@ -81,13 +83,16 @@ def collect_warnings():
 
 
 class Layout:
-    """Lays out HTML documents with one font configuration for the whole process."""
+    """Lays out HTML documents with one font configuration for the whole process, and
+    writes them as ``pdf_settings`` says (tagged, archival, print shop: see pdf.py)."""
 
-    def __init__(self, templates_dir: Path):
+    def __init__(self, templates_dir: Path, pdf_settings: pdf.PdfSettings | None = None):
         self.templates_dir = templates_dir
         # The fonts folder may be a link to a shared copy (tests, several checkouts).
         self.fetcher = ProjectFetcher([templates_dir, templates_dir / "fonts"])
         self.font_config = FontConfiguration()
+        self.pdf_settings = pdf_settings or pdf.PdfSettings()
+        pdf.tag_languages()
 
     def render(self, html: str, warnings: list[str]):
         """The laid-out document; WeasyPrint's warnings are appended to ``warnings``."""
@@ -102,11 +107,11 @@ class Layout:
                 warnings.extend(messages)
         return document
 
-    @staticmethod
-    def write(document, target, warnings: list[str]) -> None:
-        """Write the PDF to ``target``, a path or a binary file."""
+    def write(self, document, target, warnings: list[str]) -> None:
+        """Write the PDF to ``target``, a path or a binary file. WeasyPrint's warnings, and
+        what keeps the file from being what it claims (pdf.py), go to ``warnings``."""
         with collect_warnings() as messages:
             try:
-                document.write_pdf(target)
+                pdf.write(document, target, self.pdf_settings, warnings)
             finally:
                 warnings.extend(messages)

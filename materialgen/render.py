@@ -37,6 +37,9 @@ class Options:
 
     paper: str = "us"  # "us" (Letter, Tabloid) or "a4" (A4, A3)
     bleed_mm: float = 0.0  # print-shop bleed around single cards, flyers and posters
+    print_shop: bool = False  # crop marks outside the bleed (see pdf.py)
+    archive: bool = False  # PDF/A-2a instead of plain tagged PDF/UA-1
+    pdf_date: str | None = None  # ISO 8601 date an archival PDF carries (pdf.document_date)
     safe_mm: float = 3.0  # no text closer than this to the trim (or a card's cut line)
     debug: bool = False  # keep tracebacks of unexpected errors
     previews: bool = True  # PNG previews of every page, for the report

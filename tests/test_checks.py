@@ -144,3 +144,34 @@ def test_hotline_number_missing(layout):
 def test_text_outside_the_safe_area(layout):
     document = lay_out(layout, '<p style="margin-left: -2.5mm">Too close to the edge</p>')
     assert kinds(problems_of(document)) == ["overflow"]
+
+
+# With a bleed, WeasyPrint keeps the page box at the trim and puts the bleed outside it: the
+# safe area is measured from the trim, never from the edge of the bleed.
+BLEED = "@page { bleed: 3mm; margin: 0 }"
+
+
+def test_a_line_in_the_bleed_is_outside_the_safe_area(layout):
+    document = lay_out(layout, '<p style="margin-left: -2mm">Printed in the bleed</p>', css=BLEED)
+    found = problems_of(document)
+    assert kinds(found) == ["overflow"]
+    assert "outside the safe area (3 mm inside the trim)" in found[0].message
+
+
+def test_safe_area_is_measured_from_the_trim_not_the_bleed(layout):
+    # 1.5 mm inside the trim: 4.5 mm inside the bleed's edge, still too close to the cut.
+    near = lay_out(layout, '<p style="margin: 1.5mm">Near the trim</p>', css=BLEED)
+    assert "outside the safe area" in problems_of(near)[0].message
+    clear = lay_out(layout, '<p style="margin: 3.5mm">Clear of the trim</p>', css=BLEED)
+    assert problems_of(clear) == []
+
+
+def test_a_frame_reaching_into_the_bleed_keeps_its_text_in_the_safe_area(layout):
+    """A band may bleed; its text may not follow it past the safe margin."""
+    band = '<div data-frame="band" style="margin: -3mm -3mm 0; background: #123a63">{}</div>'
+    document = lay_out(layout, band.format("Text in a bleeding band"), css=BLEED)
+    found = problems_of(document)
+    assert kinds(found) == ["overflow"]
+    assert found[0].frame == "band" and "outside the safe area" in found[0].message
+    padded = band.replace("background", "padding: 6mm; background")
+    assert problems_of(lay_out(layout, padded.format("Text kept inside"), css=BLEED)) == []

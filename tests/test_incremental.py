@@ -112,7 +112,7 @@ def test_organisation_and_options_rebuild_everything(built, capsys):
     (built / "materials" / "local-organisation.yaml").write_text("name: Example Group\n")
     written, _ = build(capsys, built)
     assert written == ALL
-    written, _ = build(capsys, built, "--safe-margin", "3.5")
+    written, _ = build(capsys, built, "--paper", "a4")
     assert written == ALL
 
 
