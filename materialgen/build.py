@@ -356,7 +356,7 @@ class Worker:
     def preview(self, pdf: Path) -> list[Path]:
         from .preview import render_pages
 
-        return render_pages(pdf, preview_dir(pdf), dpi=PREVIEW_DPI)
+        return render_pages(pdf, preview_dir(pdf))
 
 
 class _Discard(Exception):
@@ -374,9 +374,6 @@ def _init_worker(project: Project, data: Data, options: Options) -> None:
 def build_one(lang: str, material_id: str, section_langs: list[str]) -> Result:
     """Build one document in this worker process (see ``_init_worker``)."""
     return _worker.build(lang, material_id, section_langs)
-
-
-PREVIEW_DPI = 60
 
 
 def preview_dir(pdf: Path) -> Path:
@@ -463,6 +460,7 @@ def generate(
     """Load, build, report: what ``generate.py`` does. Returns the exit code."""
     from . import report
     from .catalogs import catalog_warnings, language_status, read_template, template_keys
+    from .gallery import write_gallery
 
     err = err or (lambda text: print(text, file=sys.stderr))
     started = time.perf_counter()
@@ -506,13 +504,13 @@ def generate(
         code: language_status(project.root, language, template, data.catalogs.get(code))
         for code, language in data.languages.items()
     }
-    notes = {}  # per language: catalog errors and warnings, for the report
+    notes = {}  # per language: catalog errors and warnings, for the gallery
     for code, catalog in data.catalogs.items():
         if catalog is not None:
             notes[code] = [str(warning) for warning in catalog_warnings(catalog, template)]
     for code, errors in data.catalog_errors.items():
         notes[code] = [str(error) for error in errors]
-    path = report.write_html(project.output, data, results, statuses, notes)
-    out(f"report: {display_path(path)}")
+    path = write_gallery(project.output, project.templates_dir, data, results, statuses, notes)
+    out(f"gallery: {display_path(path)}")
     out(report.timing_line(results, wall))
     return 1 if any(not r.ok for r in results) else 0

@@ -41,7 +41,7 @@ class Options:
     bleed_mm: float = 0.0  # print-shop bleed around single cards, flyers and posters
     safe_mm: float = 3.0  # no text closer than this to the trim (or a card's cut line)
     debug: bool = False  # keep tracebacks of unexpected errors
-    previews: bool = True  # PNG previews of every page, for the report
+    previews: bool = True  # PNG previews of every page, for the gallery
 
 
 @dataclasses.dataclass
