@@ -460,7 +460,7 @@ class Worker:
     def preview(self, pdf: Path) -> list[Path]:
         from .preview import render_pages
 
-        return render_pages(pdf, preview_dir(pdf), dpi=PREVIEW_DPI)
+        return render_pages(pdf, preview_dir(pdf))
 
 
 class _Discard(Exception):
@@ -497,9 +497,6 @@ try:
     _LIBC.malloc_trim  # noqa: B018 (glibc only)
 except (OSError, AttributeError):
     _LIBC = None
-
-
-PREVIEW_DPI = 60
 
 
 def preview_dir(pdf: Path) -> Path:
@@ -683,6 +680,7 @@ def generate(
     ``progress``: show a progress bar (default: when standard output is a terminal)."""
     from . import report
     from .catalogs import catalog_warnings, language_status, read_template, template_keys
+    from .gallery import write_gallery
 
     err = err or (lambda text: print(text, file=sys.stderr))
     started = time.perf_counter()
@@ -764,13 +762,13 @@ def generate(
         code: language_status(project.root, language, template, data.catalogs.get(code))
         for code, language in data.languages.items()
     }
-    notes = {}  # per language: catalog errors and warnings, for the report
+    notes = {}  # per language: catalog errors and warnings, for the gallery
     for code, catalog in data.catalogs.items():
         if catalog is not None:
             notes[code] = [str(warning) for warning in catalog_warnings(catalog, template)]
     for code, errors in data.catalog_errors.items():
         notes[code] = [str(error) for error in errors]
-    path = report.write_html(project.output, data, finished, statuses, notes)
-    out(f"report: {display_path(path)}")
+    path = write_gallery(project.output, project.templates_dir, data, finished, statuses, notes)
+    out(f"gallery: {display_path(path)}")
     out(report.timing_line(finished, len(up_to_date), wall))
     return 1 if any(not r.ok for r in finished) else 0

@@ -42,7 +42,7 @@ class Options:
     pdf_date: str | None = None  # ISO 8601 date an archival PDF carries (pdf.document_date)
     safe_mm: float = 3.0  # no text closer than this to the trim (or a card's cut line)
     debug: bool = False  # keep tracebacks of unexpected errors
-    previews: bool = True  # PNG previews of every page, for the report
+    previews: bool = True  # PNG previews of every page, for the gallery
 
 
 @dataclasses.dataclass

@@ -1,5 +1,5 @@
-"""What users read after a run: the report, the bleed a print shop asks for, and the message
-for a language whose script the project has no font for."""
+"""What users read after a run (the gallery has its own tests): the bleed a print shop asks
+for, the message for a language whose script the project has no font for, a broken write."""
 
 from __future__ import annotations
 
@@ -57,41 +57,6 @@ def test_script_without_a_font_fails_naming_the_script(project, capsys):
     assert "FAIL  ti" in out
     assert "(script Ethi, Ethiopic): add a font for that script to templates/fonts.yaml" in out
     assert not (project / "output" / "ti" / "wallet-card.pdf").exists()
-
-
-def test_report_shows_every_document_and_links_problems(project, capsys):
-    run_generate(
-        capsys,
-        "--project",
-        str(project),
-        "--lang",
-        "so",
-        "--lang",
-        "hmn",
-        "--material",
-        "wallet-card",
-    )
-    # A second run for one language keeps the other in the report.
-    catalog = project / "locales" / "hmn" / "LC_MESSAGES" / "messages.po"
-    text = catalog.read_text(encoding="utf-8")
-    first = text.index('msgstr "', text.index("Forced to work"))
-    catalog.write_text(
-        text[:first]
-        + 'msgstr "'
-        + "Raug yuam kom ua haujlwm. " * 40
-        + text[text.index('"\n', first + 8) :],
-        encoding="utf-8",
-    )
-    code, _, _ = run_generate(
-        capsys, "--project", str(project), "--lang", "hmn", "--material", "wallet-card"
-    )
-    assert code == 1
-    report = (project / "output" / "report.html").read_text(encoding="utf-8")
-    assert "Somali (so)" in report and "Hmong (hmn)" in report
-    assert 'src="so/preview/wallet-card-1.png"' in report
-    assert "NOT WRITTEN" in report
-    assert '<a href="../locales/hmn/LC_MESSAGES/messages.po">' in report
-    assert "machine-drafted, not reviewed" in report
 
 
 def test_a_write_that_breaks_leaves_no_partial_pdf(project, capsys, monkeypatch):
