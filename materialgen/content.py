@@ -111,7 +111,7 @@ class Organisation:
     """The community group's own contact, printed on every material when given."""
 
     name: str = field("name of the organisation, printed as written", max_length=100)
-    phone: str | None = field("phone number", default=None, check=PHONE_CHECK, max_length=20)
+    phone: str | None = field("phone number", default=None, check=PHONE_CHECK, max_length=50)
     address: str | None = field("street address, printed as written", default=None, max_length=200)
     web: str | None = field(
         "web address, without http://", default=None, check=WEB_CHECK, max_length=100
