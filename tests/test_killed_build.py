@@ -87,9 +87,7 @@ def test_killed_build_leaves_no_partial_or_temporary_file(tmp_path):
 
     files = [path for path in output.rglob("*") if path.is_file() or path.is_symlink()]
     assert len([path for path in files if path.suffix == ".pdf"]) >= 10
-    leftovers = [
-        path for path in files if path.name.startswith(".") or path.suffix not in WRITTEN
-    ]
+    leftovers = [path for path in files if path.name.startswith(".") or path.suffix not in WRITTEN]
     assert leftovers == [], f"left behind by the killed build: {leftovers}"
     for path in files:
         assert_complete(path)
