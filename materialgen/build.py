@@ -25,10 +25,11 @@ import traceback
 from pathlib import Path
 
 from . import fonts as fonts_module
-from .catalogs import Catalog, Translator, catalog_path, locate, read_catalog
+from .catalogs import Catalog, Translator, catalog_path, locate, read_catalog, read_template
 from .content import Content, Material, load_content, stale_resources
 from .errors import InputError, InputErrors, display_path
 from .files import atomic_output
+from .inputs import links_out_of
 from .languages import Language, load_languages
 from .manifest import Manifest, code_fingerprint, digest, record_digest
 from .pdf import document_date, pdf_settings
@@ -143,6 +144,10 @@ def load(
             errors.extend(many.errors)
         return None
 
+    # Links out of the project are refused before any file is read (inputs.py).
+    links_out = links_out_of(project.root)
+    if links_out:
+        raise InputErrors(links_out)
     fonts = attempt(fonts_module.load_fonts, project.templates_dir / "fonts.yaml") or []
     families = {font.family for font in fonts}
     languages = attempt(load_languages, project.locales_dir / "languages.yaml", families) or {}
@@ -165,6 +170,7 @@ def load(
                         material.where.of("poster_languages"),
                     )
                 )
+    attempt(read_template, project.root)  # read again for the report, after the builds
     if not errors:
         renderer = Renderer(project.templates_dir, fonts, languages)
         errors += renderer.check_templates()
@@ -184,7 +190,7 @@ def load(
             catalogs[code] = None
             continue
         path = catalog_path(project.locales_dir, code)
-        if not path.is_file():
+        if not os.path.lexists(path):  # a link is refused by read_catalog, with its target
             catalog_errors[code] = [InputError(f"no catalog for '{code}' ({language.name})", path)]
             continue
         try:
@@ -679,7 +685,7 @@ def generate(
 
     ``progress``: show a progress bar (default: when standard output is a terminal)."""
     from . import report
-    from .catalogs import catalog_warnings, language_status, read_template, template_keys
+    from .catalogs import catalog_warnings, language_status, template_keys
     from .gallery import write_gallery
 
     err = err or (lambda text: print(text, file=sys.stderr))

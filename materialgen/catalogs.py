@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import io
 import re
 from pathlib import Path
 
@@ -18,20 +19,28 @@ from babel.messages.pofile import PoFileError, read_po
 from markupsafe import Markup, escape
 
 from .errors import InputError, InputErrors
+from .inputs import read_input_text
 from .languages import Language
+from .schema import FORBIDDEN, shorten
 from .segment import insert_breaks
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
 ALLOWED_TAGS = ("strong", "em")
 TAG = re.compile(r"</?([A-Za-z][\w-]*)[^>]*>")
 NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
-WEB_ADDRESS = re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:org|com|gov|net|edu|us)\b[\w./-]*")
-# Controls and invisible characters a translation must not carry: bidi embeddings, overrides
-# and isolates (the templates isolate numbers themselves), zero-width characters (the renderer
-# inserts its own line-break opportunities), and C0/C1 controls other than tab and newline.
-FORBIDDEN = re.compile(
-    "[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+# Web addresses, and the addresses a translation must never add: file://, javascript: and
+# data: ones, and any with a scheme (the English gives its addresses without http://).
+WEB_ADDRESS = re.compile(
+    r"\b(?:(?i:https?|ftp)://[^\s<>\"']*"
+    r"|(?i:file|javascript|vbscript):[^\s<>\"']*"
+    r"|(?i:data):[\w.+-]+/[\w.+-]+[;,][^\s<>\"']*"
+    r"|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:org|com|gov|net|edu|us)\b[\w./-]*)"
 )
+#: A translation may be this many times as long as its English, and at least MIN_LIMIT
+#: characters: the longest shipped translation is under 3 times its English, and one a
+#: hundred times longer would only fail every document at the print check.
+MAX_GROWTH = 20
+MIN_LIMIT = 200
 
 REVIEWED_BY = "X-Reviewed-By"
 REVIEW_DATE = "X-Review-Date"
@@ -80,14 +89,90 @@ PO_LINE = re.compile(
 )
 
 
-def _syntax_error(path: Path) -> InputError | None:
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+def _syntax_error(lines: list[str], path: Path) -> InputError | None:
+    for number, line in enumerate(lines, start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#") or PO_LINE.fullmatch(stripped):
             continue
         if '"' in stripped:
             return InputError('invalid catalog: a string is not closed with "', path, number)
         return InputError(f"invalid catalog: cannot read «{stripped[:40]}»", path, number)
+    return None
+
+
+KEYWORD = re.compile(r'(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)\s+"')
+
+
+@dataclasses.dataclass
+class _RawEntry:
+    """An entry as written: its keys as quoted in the file, where its msgid and first
+    msgstr are, and how many plural forms (msgstr[n]) it has."""
+
+    context: str | None = None
+    msgid: str = ""
+    line: int = 0
+    msgstr_line: int = 0
+    forms: int = 0
+    plural: bool = False
+
+
+def _raw_entries(lines: list[str]) -> list[_RawEntry]:
+    """The entries of syntactically valid .po lines, obsolete (#~) ones left out."""
+    entries: list[_RawEntry] = []
+    entry, keyword = None, None
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        match = KEYWORD.match(stripped)
+        string = stripped[stripped.index('"') :].strip()[1:-1]
+        if not match:  # a string continuing the previous keyword's
+            if entry is not None and keyword == "msgctxt":
+                entry.context += string
+            elif entry is not None and keyword == "msgid":
+                entry.msgid += string
+            continue
+        keyword = match.group(1)
+        # A msgid starts an entry unless it follows the entry's msgctxt.
+        if keyword == "msgctxt" or (keyword == "msgid" and (entry is None or entry.line)):
+            entry = _RawEntry()
+            entries.append(entry)
+        if keyword == "msgctxt":
+            entry.context = string
+        elif keyword == "msgid":
+            entry.msgid, entry.line = string, number
+        elif keyword == "msgid_plural":
+            entry.plural = True
+        else:
+            entry.msgstr_line = entry.msgstr_line or number
+            entry.forms += keyword.startswith("msgstr[")
+    return entries
+
+
+def _structure_error(lines: list[str], headers: dict[str, str], path: Path) -> InputError | None:
+    """A duplicate entry, or plural forms that do not match the header: Babel would silently
+    keep one of two entries and drop extra forms."""
+    first: dict[tuple[str | None, str], int] = {}
+    nplurals = _nplurals(headers.get("Plural-Forms", ""))
+    for entry in _raw_entries(lines):
+        key = (entry.context, entry.msgid)
+        if key in first:
+            label = f"«{shorten(entry.msgid, 50)}»"
+            if entry.context:
+                label += f" [{entry.context}]"
+            return InputError(
+                f"duplicate entry {label} (first on line {first[key]}): keep only one",
+                path,
+                entry.line,
+            )
+        first[key] = entry.line
+        if entry.plural and nplurals and entry.forms != int(nplurals):
+            return InputError(
+                f"{entry.forms} plural forms (msgstr[0] to msgstr[{entry.forms - 1}]), but the "
+                f"header says nplurals={nplurals}",
+                path,
+                entry.msgstr_line or entry.line,
+            )
     return None
 
 
@@ -100,29 +185,43 @@ def read_catalog(path: Path, language: Language) -> Catalog:
     return catalog
 
 
+def catalog_source(path: Path) -> str:
+    """The text of a .po or .pot file, read through the project's input guard (no links
+    outside the project, no huge files), without the byte order mark some editors write."""
+    return read_input_text(path)
+
+
 def parse_catalog(path: Path) -> Catalog:
     """Parse a .po file, as strictly as msgfmt; InputError with the line on bad syntax."""
-    try:
-        error = _syntax_error(path)
-    except UnicodeDecodeError as decode_error:
-        line = path.read_bytes()[: decode_error.start].count(b"\n") + 1
-        raise InputError("not valid UTF-8 text", path, line) from None
+    text = catalog_source(path)
+    if not text.strip():
+        code = path.parent.parent.name
+        raise InputError(
+            f"the catalog is empty: restore it, or delete it and run: "
+            f"generate.py add-language {code}",
+            path,
+        )
+    lines = text.splitlines()
+    headers = headers_of(text)
+    error = _syntax_error(lines, path) or _structure_error(lines, headers, path)
     if error:
         raise error
+    charset = re.search(r"charset=([\w.:-]+)", headers.get("Content-Type", "charset=UTF-8"))
+    if not charset or charset.group(1).lower() not in ("utf-8", "utf8"):
+        raise InputError(
+            f"header 'Content-Type: {shorten(headers['Content-Type'])}' must say charset=UTF-8 "
+            "(the file must be saved as UTF-8 too)",
+            path,
+            _header_line(lines, "Content-Type"),
+        )
     try:
-        with path.open("rb") as handle:
-            parsed = read_po(handle, locale=None, abort_invalid=True)
+        parsed = read_po(io.BytesIO(text.encode("utf-8")), locale=None, abort_invalid=True)
     except PoFileError as error:
         raise InputError(
             f"invalid catalog: {error.args[0].rsplit(' on ', 1)[0]}", path, error.lineno + 1
         ) from None
-    except UnicodeDecodeError as error:
-        line = path.read_bytes()[: error.start].count(b"\n") + 1
-        raise InputError("not valid UTF-8 text", path, line) from None
-    except (OSError, ValueError) as error:
-        raise InputError(f"cannot read catalog: {error}", path) from None
-    headers = raw_headers(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
+    except (ValueError, LookupError) as error:
+        raise InputError(f"invalid catalog: {error}", path) from None
     entries = {}
     for message in parsed:
         if not message.id or message.pluralizable:
@@ -142,7 +241,11 @@ def _msgstr_line(lines: list[str], msgid_line: int) -> int:
 
 def raw_headers(path: Path) -> dict[str, str]:
     """The header entry's fields, including the X- fields Babel does not keep."""
-    text = path.read_text(encoding="utf-8")
+    return headers_of(catalog_source(path))
+
+
+def headers_of(text: str) -> dict[str, str]:
+    """The header entry's fields in the text of a .po file."""
     match = re.search(r'^msgid ""\s*\nmsgstr ((?:".*"\s*\n?)+)', text, re.MULTILINE)
     if not match:
         return {}
@@ -160,10 +263,19 @@ def check_catalog(catalog: Catalog, language: Language) -> list[InputError]:
     """Problems that make a translation unsafe or wrong to print."""
     errors = []
     language_header = catalog.headers.get("Language", "").replace("_", "-")
-    if language_header != language.code:
+    if "Language" not in catalog.headers:
         errors.append(
             InputError(
-                f"header 'Language: {language_header}' does not match the "
+                f'the header has no Language field: add the line "Language: '
+                f'{language.code.replace("-", "_")}\\n"',
+                catalog.path,
+                1,
+            )
+        )
+    elif language_header != language.code:
+        errors.append(
+            InputError(
+                f"header 'Language: {shorten(language_header)}' does not match the "
                 f"catalog folder '{language.code}'",
                 catalog.path,
                 1,
@@ -173,10 +285,10 @@ def check_catalog(catalog: Catalog, language: Language) -> list[InputError]:
     if _nplurals(plural_forms) != _nplurals(language.gettext_plural_forms):
         errors.append(
             InputError(
-                f"header 'Plural-Forms: {plural_forms}' does not match the language "
+                f"header 'Plural-Forms: {shorten(plural_forms)}' does not match the language "
                 f"({language.gettext_plural_forms}); run: generate.py update",
                 catalog.path,
-                _header_line(catalog.path, "Plural-Forms"),
+                _header_line(catalog_source(catalog.path).splitlines(), "Plural-Forms"),
             )
         )
     for (_, source), entry in catalog.entries.items():
@@ -234,8 +346,8 @@ def _nplurals(plural_forms: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _header_line(path: Path, name: str) -> int:
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+def _header_line(lines: list[str], name: str) -> int:
+    for number, line in enumerate(lines, start=1):
         if line.startswith(f'"{name}:'):
             return number
     return 1
@@ -243,6 +355,13 @@ def _header_line(path: Path, name: str) -> int:
 
 def translation_problem(source: str, translation: str) -> str | None:
     """What makes ``translation`` unusable for ``source``, or None."""
+    limit = max(MIN_LIMIT, MAX_GROWTH * len(source))
+    if len(translation) > limit:
+        return (
+            f"the translation is {len(translation)} characters, "
+            f"{len(translation) / len(source):.0f} times as long as the English "
+            f"(at most {limit} here): shorten it"
+        )
     if match := FORBIDDEN.search(translation):
         return (
             f"invisible or control character U+{ord(match.group()):04X} in the translation: "
@@ -273,8 +392,11 @@ def translation_problem(source: str, translation: str) -> str | None:
 
 
 def read_template(root: Path) -> BabelCatalog:
-    with (root / "locales" / "messages.pot").open("rb") as handle:
-        return read_po(handle)
+    path = root / "locales" / "messages.pot"
+    try:
+        return read_po(io.BytesIO(catalog_source(path).encode("utf-8")), abort_invalid=True)
+    except (PoFileError, ValueError, LookupError) as error:
+        raise InputError(f"invalid template ({error}): run generate.py extract", path) from None
 
 
 def template_keys(template: BabelCatalog) -> dict:

@@ -78,7 +78,9 @@ class Material:
 
     id: str = field("name of the output file, output/<lang>/<id>.pdf", check=ID_CHECK)
     template: str | None = field(
-        "Jinja2 template in templates/ (not for an imposed sheet)", default=None
+        "Jinja2 template in templates/ (not for an imposed sheet)",
+        default=None,
+        check=matches(r"[A-Za-z0-9_-]+\.html", "the name of an .html file in templates/"),
     )
     paper: str = field(
         "card (ID-1), letter (A4 with --paper a4) or tabloid (A3 with --paper a4)",
@@ -115,10 +117,12 @@ class Material:
 class Organisation:
     """The community group's own contact, printed on every material when given."""
 
-    name: str = field("name of the organisation, printed as written")
-    phone: str | None = field("phone number", default=None, check=PHONE_CHECK)
-    address: str | None = field("street address, printed as written", default=None)
-    web: str | None = field("web address, without http://", default=None, check=WEB_CHECK)
+    name: str = field("name of the organisation, printed as written", max_length=100)
+    phone: str | None = field("phone number", default=None, check=PHONE_CHECK, max_length=50)
+    address: str | None = field("street address, printed as written", default=None, max_length=200)
+    web: str | None = field(
+        "web address, without http://", default=None, check=WEB_CHECK, max_length=100
+    )
     where: Location | None = None
 
 

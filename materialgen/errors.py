@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,9 +36,13 @@ class InputErrors(Exception):
 
 
 def display_path(path: Path | str) -> str:
-    """A path relative to the working directory when it lies below it, else as given."""
+    """A path relative to the working directory when it lies below it, else as given.
+
+    Links are not followed: a link in a copy of the project that leads into the working
+    directory must show where it is, not the file it leads to (nor fail on a link loop).
+    """
     path = Path(path)
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
     except ValueError:
         return str(path)

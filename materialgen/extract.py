@@ -19,6 +19,7 @@ from babel.messages.pofile import write_po
 
 from .content import Resource, Sign, translated_strings
 from .files import write_text_atomically
+from .inputs import read_input
 from .schema import parse_yaml, records_from
 
 COMMENT_TAGS = ("L10N:",)
@@ -56,7 +57,7 @@ def build_template(root: Path) -> Catalog:
     )
     templates = root / "templates"
     for path in sorted(templates.glob("*.html")):
-        with path.open("rb") as handle:
+        with io.BytesIO(read_input(path, root)) as handle:
             for line, message, comments, context in extract(
                 "jinja2.ext:babel_extract", handle, KEYWORDS, COMMENT_TAGS, JINJA_OPTIONS
             ):
@@ -68,7 +69,7 @@ def build_template(root: Path) -> Catalog:
                 )
     for name in ("resources.yaml", "warning-signs.yaml"):
         path = root / "materials" / name
-        with path.open("rb") as handle:
+        with io.BytesIO(read_input(path, root)) as handle:
             for line, message, comments, context in extract(
                 extract_yaml, handle, KEYWORDS, COMMENT_TAGS, {"path": str(path)}
             ):

@@ -8,6 +8,7 @@ signs the material lists, the organisation block, paper geometry and the type si
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import jinja2
@@ -17,6 +18,7 @@ from .catalogs import Translator
 from .content import Content, Material, message_context
 from .errors import InputError
 from .fonts import FontFile, font_face_css
+from .inputs import read_input_text
 from .languages import Language
 
 MM_PER_IN = 25.4
@@ -71,13 +73,38 @@ class Section:
         return self.translator.pgettext(message_context(record, name), getattr(record, name))
 
 
+class ProjectLoader(jinja2.BaseLoader):
+    """Templates from templates/, read like every other input (inputs.read_input): a link
+    leading out of the project is refused, where Jinja's FileSystemLoader would follow it,
+    and listing the templates does not follow links into other folders."""
+
+    def __init__(self, templates_dir: Path):
+        self.templates_dir = templates_dir
+
+    def get_source(self, environment, template: str):
+        path = self.templates_dir.joinpath(*jinja2.loaders.split_template_path(template))
+        if not os.path.lexists(path):
+            raise jinja2.TemplateNotFound(template)
+        text = read_input_text(path)
+        mtime = os.path.getmtime(path)
+        return text, str(path), lambda: os.path.getmtime(path) == mtime
+
+    def list_templates(self) -> list[str]:
+        names = []
+        for folder, _, files in os.walk(self.templates_dir):  # links to folders not followed
+            for name in files:
+                path = Path(folder, name)
+                names.append(path.relative_to(self.templates_dir).as_posix())
+        return sorted(names)
+
+
 class Renderer:
     def __init__(self, templates_dir: Path, fonts: list[FontFile], languages: dict[str, Language]):
         self.templates_dir = templates_dir
         self.fonts = fonts
         self.languages = languages
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(templates_dir),
+            loader=ProjectLoader(templates_dir),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -93,6 +120,8 @@ class Renderer:
             except jinja2.TemplateSyntaxError as error:
                 path = Path(error.filename or self.templates_dir / name)
                 errors.append(InputError(f"template error: {error.message}", path, error.lineno))
+            except InputError as error:
+                errors.append(error)
         return errors
 
     def template_files(self, name: str) -> list[Path]:

@@ -3,7 +3,13 @@
 Every data file (content, language table, font list) is read here, so every error about one
 names its file and line. Records are declared once, as dataclasses whose fields carry their
 documentation in ``metadata["doc"]``; ``read_records`` checks types, unknown and missing
-fields, and runs each field's ``metadata["check"]``, collecting every error before failing.
+fields, text length and invisible characters, and runs each field's ``metadata["check"]``,
+collecting every error before failing.
+
+Data files come from volunteers, so the YAML loader is SafeLoader (no objects, no code) and
+refuses what no data file here needs and an attacker would: anchors and aliases (a "billion
+laughs" bomb is refused at its first anchor, before anything is expanded), tags other than
+YAML's own (``!!python/object``), and nesting deeper than any file here has.
 """
 
 from __future__ import annotations
@@ -18,6 +24,26 @@ from pathlib import Path
 import yaml
 
 from .errors import InputError, InputErrors
+from .inputs import decode_text, read_input
+
+#: Longest text a field may hold unless it declares its own ``max_length``: the longest
+#: content text (a resource summary) has about 140 characters.
+MAX_TEXT_LENGTH = 500
+#: Deepest nesting of lists and mappings accepted; the data files here have four levels.
+MAX_DEPTH = 10
+# Characters no printed text may carry: bidi embeddings, overrides, isolates and marks (the
+# templates isolate numbers themselves), zero-width and other invisible format characters
+# (the renderer inserts its own line-break opportunities), line and paragraph separators,
+# and C0/C1 controls other than tab and newline.
+FORBIDDEN = re.compile(
+    "[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+# YAML's own tags, which only say what a plain value already is (!!str 123).
+YAML_TAGS = {
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
+}
 
 
 class LineDict(dict):
@@ -41,7 +67,42 @@ class LineList(list):
 
 
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader (no object construction, no code) that keeps line numbers."""
+    """SafeLoader (no object construction, no code) that keeps line numbers and refuses
+    anchors, aliases, foreign tags and deep nesting where they are met."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent) or event.anchor is not None:
+            raise InputError(
+                f"anchors and aliases (&{event.anchor}, *{event.anchor}) are not allowed in "
+                "data files: write the value out",
+                self.name,
+                line,
+            )
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!") and tag not in YAML_TAGS:
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            raise InputError(f"tag {shorten(shown)} is not allowed in data files", self.name, line)
+        if self.depth >= MAX_DEPTH:
+            raise InputError(f"nested more than {MAX_DEPTH} levels deep", self.name, line)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as error:  # 2026-02-30; an integer of 5000 digits
+            raise InputError(
+                f"cannot read '{shorten(str(node.value))}': {str(error).split(';')[0]}",
+                self.name,
+                node.start_mark.line + 1,
+            ) from None
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
@@ -74,27 +135,26 @@ _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
 def load_yaml(path: Path) -> object:
-    """Parse a YAML file safely, raising InputError with the line of any error."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", path) from None
-    return parse_yaml(data, path)
+    """Parse a YAML file of the project safely, raising InputError with the line of any
+    error (see inputs.read_input for the files refused unread)."""
+    return parse_yaml(read_input(path), path)
 
 
 def parse_yaml(data: bytes, path: Path) -> object:
+    text = decode_text(data, path)
+    loader = None
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise InputError("not valid UTF-8 text", path, line) from None
-    loader = _LineLoader(text)
-    loader.name = str(path)
-    try:
+        loader = _LineLoader(text)  # checks every character first
+        loader.name = str(path)
         return loader.get_single_data()
     except InputError as error:
         error.path = path
         raise
+    except yaml.reader.ReaderError as error:
+        line = text[: error.position].count("\n") + 1
+        raise InputError(
+            f"control character U+{error.character:04X} is not allowed: remove it", path, line
+        ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
@@ -105,16 +165,25 @@ def parse_yaml(data: bytes, path: Path) -> object:
     except yaml.YAMLError as error:
         raise InputError(f"invalid YAML: {error}", path) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
-def field(doc: str, *, default=dataclasses.MISSING, check=None, translated: bool = False):
+def field(
+    doc: str,
+    *,
+    default=dataclasses.MISSING,
+    check=None,
+    translated: bool = False,
+    max_length: int = MAX_TEXT_LENGTH,
+):
     """A record field with its documentation, an optional value check and a translation flag.
 
     ``check(value)`` returns an error message or None. ``translated`` fields are extracted
-    into the catalogs and translated at render time.
+    into the catalogs and translated at render time. Text longer than ``max_length``
+    characters is refused before any check runs.
     """
-    metadata = {"doc": doc, "check": check, "translated": translated}
+    metadata = {"doc": doc, "check": check, "translated": translated, "max_length": max_length}
     if isinstance(default, list):
         return dataclasses.field(default_factory=lambda: list(default), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -195,7 +264,9 @@ def _build(cls, item, path: Path, line: int, errors: list[InputError]):
         if name not in fields:
             known = ", ".join(fields)
             errors.append(
-                InputError(f"unknown field '{name}' (known: {known})", path, item.lines[name])
+                InputError(
+                    f"unknown field '{shorten(str(name))}' (known: {known})", path, item.lines[name]
+                )
             )
     for name, spec in fields.items():
         if name not in item:
@@ -209,6 +280,8 @@ def _build(cls, item, path: Path, line: int, errors: list[InputError]):
             continue
         value, value_line = item[name], item.lines[name]
         message = _type_error(value, hints[name])
+        if message is None:
+            message = text_problem(value, spec.metadata.get("max_length", MAX_TEXT_LENGTH))
         if message is None and spec.metadata.get("check") and value is not None:
             message = spec.metadata["check"](value)
         if message is not None:
@@ -263,14 +336,33 @@ def _describe(value) -> str:
     if value is None:
         return "nothing"
     if isinstance(value, str):
-        return "empty text" if not value.strip() else f"text '{value}'"
+        return "empty text" if not value.strip() else f"text '{shorten(value)}'"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
-    return f"'{value}'"
+    return f"'{shorten(str(value))}'"
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters for a message: a 100,000-character value must
+    not become a 100,000-character error."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def text_problem(value, max_length: int) -> str | None:
+    """What is wrong with the text of a field (or of each text in a list), or None: too long,
+    or carrying an invisible or control character."""
+    for text in value if isinstance(value, list) else [value]:
+        if not isinstance(text, str):
+            continue
+        if len(text) > max_length:
+            return f"too long ({len(text)} characters; at most {max_length})"
+        if match := FORBIDDEN.search(text):
+            return f"invisible or control character U+{ord(match.group()):04X}: remove it"
+    return None
 
 
 def matches(pattern: str, meaning: str):
@@ -281,7 +373,7 @@ def matches(pattern: str, meaning: str):
         values = value if isinstance(value, list) else [value]
         for item in values:
             if not compiled.fullmatch(str(item)):
-                return f"'{item}' is not {meaning}"
+                return f"'{shorten(str(item))}' is not {meaning}"
         return None
 
     return check

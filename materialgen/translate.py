@@ -21,7 +21,10 @@ from .catalogs import (
     REVIEW_DATE,
     REVIEWED_BY,
     catalog_path,
+    catalog_source,
+    headers_of,
     language_status,
+    parse_catalog,
     raw_headers,
     read_template,
     template_keys,
@@ -116,23 +119,23 @@ def update_catalog(root: Path, language: Language, template: Catalog) -> tuple[P
     ones dropped, translations and the project's headers kept. Unchanged files stay as they
     are, so running update twice changes nothing."""
     path = catalog_path(root / "locales", language.code)
-    headers = existing_headers(path)
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=None)
+    parse_catalog(path)  # refuses what the build would refuse, with its line
+    old = catalog_source(path)
+    headers = headers_of(old)
+    catalog = read_po(io.BytesIO(old.encode("utf-8")), locale=None)
     catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
-    comment = _header_comment(path) or DRAFT_COMMENT.format(name=language.name)
+    comment = _header_comment(old) or DRAFT_COMMENT.format(name=language.name)
     text = catalog_text(catalog, header_fields(language, headers), comment)
-    old = path.read_text(encoding="utf-8")
     if text == old:
         return path, False
     write_text_atomically(path, text)
     return path, True
 
 
-def _header_comment(path: Path) -> str:
-    """The comment lines above the header entry, without their '# '."""
+def _header_comment(text: str) -> str:
+    """The comment lines above the header entry of a catalog's text, without their '# '."""
     lines = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         if not line.startswith("#"):
             break
         lines.append(line[2:] if line.startswith("# ") else line[1:])
@@ -255,7 +258,7 @@ def cmd_status(root: Path, args) -> int:
 
 
 def cmd_check(root: Path, args) -> int:
-    from .catalogs import catalog_warnings, check_catalog, parse_catalog
+    from .catalogs import catalog_warnings, check_catalog
 
     languages = load_table(root)
     template = template_keys(read_template(root))
@@ -282,8 +285,6 @@ def cmd_check(root: Path, args) -> int:
 
 def cmd_review(root: Path, args) -> int:
     """Mark a catalog reviewed: reviewer and date in the header, fuzzy entries refused."""
-    from .catalogs import parse_catalog
-
     languages = load_table(root)
     language = languages[args.code]
     path = catalog_path(root / "locales", args.code)
@@ -313,8 +314,7 @@ def cmd_review(root: Path, args) -> int:
             "PO-Revision-Date": now(),
         }
     )
-    with path.open("rb") as handle:
-        parsed = read_po(handle, locale=None)
+    parsed = read_po(io.BytesIO(catalog_source(path).encode("utf-8")), locale=None)
     comment = (
         f"{language.name} translation of the anti-trafficking materials.\n"
         f"Reviewed by {args.by} on {headers[REVIEW_DATE]}."

@@ -307,3 +307,30 @@ def test_shipped_catalogs_pass_the_strict_check(capsys):
     assert generate.main(["check", "--strict"]) == 0
     summary = capsys.readouterr().out.strip().splitlines()[-1]
     assert summary.startswith("0 error(s)")
+
+
+def test_update_keeps_a_notepad_catalog_with_bom_and_crlf(project, capsys):
+    """Notepad saves with a BOM and CRLF: the header (review fields too) and translations
+    survive update, which writes the file back as plain UTF-8."""
+    catalog = project / "locales" / "so" / "LC_MESSAGES" / "messages.po"
+    assert generate.main(["review", "so", "--by", "A Reviewer", "--project", str(project)]) == 0
+    before = parse_catalog(catalog)
+    text = catalog.read_text(encoding="utf-8")
+    catalog.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    assert parse_catalog(catalog).entries == before.entries
+    assert generate.main(["update", "--project", str(project), "--lang", "so"]) == 0
+    assert catalog.read_bytes() == text.encode("utf-8")
+    assert parse_catalog(catalog).reviewer == "A Reviewer"
+
+
+def test_translator_commands_refuse_a_catalog_linked_out_of_the_project(project, capsys):
+    catalog = project / "locales" / "so" / "LC_MESSAGES" / "messages.po"
+    catalog.unlink()
+    catalog.symlink_to("/etc/passwd")
+    for command in ("check", "update", "status"):
+        code = generate.main([command, "--project", str(project), "--lang", "so"])
+        captured = capsys.readouterr()
+        output = captured.out + captured.err
+        assert "Traceback" not in output
+        assert f"{catalog}: a link to /etc/passwd, outside the project" in output, command
+        assert code == (0 if command == "status" else 1), command
