@@ -177,7 +177,7 @@ def test_a_sheet_whose_card_fails_fails_too(project, capsys):
     catalog.write_text(
         text[:first]
         + 'msgstr "'
-        + "Raug yuam kom ua haujlwm. " * 40
+        + "Raug yuam kom ua haujlwm. " * 18
         + text[text.index('"\n', first + 8) :],
         encoding="utf-8",
     )
