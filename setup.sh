@@ -1,7 +1,8 @@
 #!/bin/sh
 # Set up everything the generator and its tests need, on Debian or Ubuntu:
 #   1. system packages: Pango (WeasyPrint's text engine), HarfBuzz subsetting (fast font
-#      embedding), the pinned font packages, GNU gettext (msgfmt), Python's venv module;
+#      embedding), the pinned font packages, GNU gettext (msgfmt), Python's venv module, and
+#      zbar's zbarimg (the tests read the printed QR codes back with a real decoder);
 #   2. a virtual environment in .venv with the Python packages of pyproject.toml;
 #   3. the fonts, copied from their packages into templates/fonts/ and checked against their pins.
 # Safe to run again: each step only does what is missing.
@@ -9,7 +10,7 @@ set -eu
 cd "$(dirname "$0")"
 
 PACKAGES="python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
-fonts-noto-core fonts-noto-cjk fonts-sil-padauk gettext"
+fonts-noto-core fonts-noto-cjk fonts-sil-padauk gettext zbar-tools"
 
 missing=""
 for package in $PACKAGES; do

@@ -78,6 +78,7 @@ class Result:
     path: Path | None = None
     pages: int = 0
     fits: dict = dataclasses.field(default_factory=dict)  # type scale per frame (copyfitting)
+    plain: list[str] = dataclasses.field(default_factory=list)  # frames without their pictures
     problems: list[str] = dataclasses.field(default_factory=list)
     missing: dict = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
@@ -198,6 +199,7 @@ class Fitted:
     hopeless: set[str]  # frames that do not fit even at their floor
     problems: list
     warnings: list[str]
+    plain: frozenset[str] = frozenset()  # frames laid out without their optional pictures
 
 
 class Worker:
@@ -224,6 +226,7 @@ class Worker:
         try:
             fitted = self.fit(material, sections, result.timing)
             result.fits = fitted.fits
+            result.plain = sorted(fitted.plain)
             result.pages = len(fitted.document.pages)
             result.problems = self.explain(fitted, sections)
             if result.ok:
@@ -273,13 +276,15 @@ class Worker:
             numbers=expected_numbers(material, self.data.content),
         )
 
-    def attempt(self, material, sections, expect, timing, fits, full=False):
+    def attempt(self, material, sections, expect, timing, fits, full=False, plain=frozenset()):
         """Lay ``material`` out at the frame scales ``fits`` and check it, without writing."""
         from .checks import check_document
 
         warnings: list[str] = []
         started = time.perf_counter()
-        html = self.renderer.render(material, sections, self.data.content, self.options, fits)
+        html = self.renderer.render(
+            material, sections, self.data.content, self.options, fits, plain
+        )
         document = self.layout.render(html, warnings)
         checked = time.perf_counter()
         problems, _ = check_document(document, expect, full)
@@ -300,26 +305,44 @@ class Worker:
         fit_material = self.data.content.materials.get(material.fit_with or "", material)
         expect = self.expectations(fit_material, sections)
 
-        def attempt(fits, full=False):
-            return self.attempt(fit_material, sections, expect, timing, fits, full)
+        def fit_with(plain: frozenset[str]):
+            def attempt(fits, full=False):
+                return self.attempt(fit_material, sections, expect, timing, fits, full, plain)
 
-        document, problems, warnings = attempt({})
-        fits: dict[str, float] = {}
-        hopeless: set[str] = set()
-        limits = frame_limits(document)
-        if any(p.fit for p in problems) or any(high > 1 for _, high in limits.values()):
-            document, warnings, fits, hopeless = copyfit(attempt, limits, problems)
+            document, problems, warnings = attempt({})
+            fits: dict[str, float] = {}
+            hopeless: set[str] = set()
+            limits = frame_limits(document)
+            if any(p.fit for p in problems) or any(high > 1 for _, high in limits.values()):
+                document, warnings, fits, hopeless = copyfit(attempt, limits, problems)
+            return document, problems, warnings, fits, hopeless
+
+        plain: frozenset[str] = frozenset()
+        document, problems, warnings, fits, hopeless = fit_with(plain)
+        # A frame that does not fit even at its floor may have a plainer layout (the card
+        # back without pictograms): fit again with it, when the template offers one.
+        if hopeless and self._has_plain_layout(fit_material, sections, fits, frozenset(hopeless)):
+            plain = frozenset(hopeless)
+            document, problems, warnings, fits, hopeless = fit_with(plain)
         if fit_material is not material:
             expect = self.expectations(material, sections)
             document, problems, warnings = self.attempt(
-                material, sections, expect, timing, fits, full=True
+                material, sections, expect, timing, fits, full=True, plain=plain
             )
         else:
             # The glyph-level checks, once, on the layout copyfitting settled on.
             check_started = time.perf_counter()
             problems, _ = check_document(document, expect, full=True)
             timing["check"] += time.perf_counter() - check_started
-        return Fitted(document, fits, hopeless, problems, warnings)
+        return Fitted(document, fits, hopeless, problems, warnings, plain)
+
+    def _has_plain_layout(self, material, sections, fits, frames: frozenset[str]) -> bool:
+        """Whether the template lays ``frames`` out differently when asked for plain ones."""
+        content, options = self.data.content, self.options
+        render = self.renderer.render
+        return render(material, sections, content, options, fits, frames) != render(
+            material, sections, content, options, fits
+        )
 
     def explain(self, fitted: Fitted, sections: list[Section]) -> list[str]:
         """The problems as printed: with the catalog line of their text, what copyfitting
