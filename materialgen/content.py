@@ -54,9 +54,10 @@ class Resource:
     web: str | None = field("web address, without http://", default=None, check=WEB_CHECK)
     hours: str | None = field("when it can be reached", default=None, translated=True)
     languages: str | None = field("languages served", default=None, translated=True)
+    # Neutral on purpose, both of them: the discreet card and the tear-off tabs must never
+    # say what the line is about (no "trafficking"), since a controller may search the wallet.
     discreet_name: str | None = field(
-        "a neutral name for the line that does not say what it is about (no word like "
-        "'trafficking'), for the discreet card and the tear-off tabs",
+        "a neutral name for the line, printed on the discreet card and on the tear-off tabs",
         default=None,
         translated=True,
     )
