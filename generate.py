@@ -24,7 +24,8 @@ PRINT_SHOP_BLEED_MM = 3.0
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="generate.py",
-        description="Build the wallet cards, card sheets, flyers and posters, in every language "
+        description="Build the wallet cards, card sheets, discreet cards, flyers (also with "
+        "tear-off tabs) and posters, in every language "
         "of locales/languages.yaml, into output/<lang>/<material>.pdf. Each document is checked "
         "before it is written (text inside its boxes, every glyph from the project's fonts, "
         "hotline numbers present); a document that fails is not written. A document whose "
@@ -42,7 +43,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--material",
         action="append",
         metavar="ID",
-        help="build only this material (repeatable): wallet-card, wallet-card-sheet, flyer, poster",
+        help="build only this material (repeatable): wallet-card, wallet-card-sheet, safety-card, "
+        "flyer, flyer-tabs, poster",
     )
     parser.add_argument(
         "--paper",

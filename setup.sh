@@ -1,7 +1,8 @@
 #!/bin/sh
 # Set up everything the generator and its tests need, on Debian or Ubuntu:
 #   1. system packages: Pango (WeasyPrint's text engine), HarfBuzz subsetting (fast font
-#      embedding), the pinned font packages, GNU gettext (msgfmt), Python's venv module;
+#      embedding), the pinned font packages, GNU gettext (msgfmt), Python's venv module, and
+#      zbar's zbarimg (the tests read the printed QR codes back with a real decoder);
 #      and for the tests, Chromium (a headless browser opens the gallery, output/index.html);
 #   2. a virtual environment in .venv with the Python packages of pyproject.toml;
 #   3. the fonts, copied from their packages into templates/fonts/ and checked against their pins.
@@ -10,7 +11,7 @@ set -eu
 cd "$(dirname "$0")"
 
 PACKAGES="python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
-fonts-noto-core fonts-noto-cjk fonts-sil-padauk gettext"
+fonts-noto-core fonts-noto-cjk fonts-sil-padauk gettext zbar-tools"
 # Only the tests need these: Chromium opens output/index.html in tests/test_gallery.py, which
 # is skipped, saying why, where it is missing (Ubuntu ships it only as a snap).
 TEST_PACKAGES="chromium"

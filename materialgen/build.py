@@ -102,6 +102,8 @@ class Result:
     pages: int = 0
     fits: dict = dataclasses.field(default_factory=dict)  # type scale per frame (copyfitting)
     fills: dict = dataclasses.field(default_factory=dict)  # how full each frame is at that
+    plain: list[str] = dataclasses.field(default_factory=list)  # frames without their pictures
+    floors: dict = dataclasses.field(default_factory=dict)  # of the plain frames
     problems: list[str] = dataclasses.field(default_factory=list)
     missing: dict = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
@@ -316,9 +318,14 @@ class Worker:
         try:
             if material.impose:
                 self.impose(material, task, target, result)
+                # What is printed is the card: its scales and plain frames.
+                result.fits = dict((memory or {}).get("fits") or {})
+                result.plain = list((memory or {}).get("plain") or [])
             else:
                 fitted = self.fit(material, sections, result.timing, memory or {})
                 result.fits, result.fills = fitted.fits, fitted.fills
+                result.plain = sorted(fitted.plain)
+                result.floors = {frame: fitted.limits[frame][0] for frame in fitted.plain}
                 result.pages = len(fitted.document.pages)
                 result.problems = self.explain(fitted, sections)
                 if result.ok:
@@ -370,13 +377,15 @@ class Worker:
             numbers=expected_numbers(material, self.data.content),
         )
 
-    def attempt(self, material, sections, expect, timing, fits, full=False):
+    def attempt(self, material, sections, expect, timing, fits, full=False, plain=frozenset()):
         """Lay ``material`` out at the frame scales ``fits`` and check it, without writing."""
         from .checks import check_document
 
         warnings: list[str] = []
         started = time.perf_counter()
-        html = self.renderer.render(material, sections, self.data.content, self.options, fits)
+        html = self.renderer.render(
+            material, sections, self.data.content, self.options, fits, plain
+        )
         document = self.layout.render(html, warnings)
         checked = time.perf_counter()
         problems, _ = check_document(document, expect, full)
@@ -392,15 +401,42 @@ class Worker:
 
         expect = self.expectations(material, sections)
 
-        def attempt(fits):
-            return self.attempt(material, sections, expect, timing, fits)
+        def fit(plain: frozenset[str], start, remembered):
+            def attempt(fits):
+                return self.attempt(material, sections, expect, timing, fits, plain=plain)
 
-        fitted = copyfit(attempt, memory.get("fits"), memory.get("fills"))
+            fitted = copyfit(attempt, start, remembered)
+            fitted.plain = plain
+            return fitted
+
+        # A frame that does not fit even at its floor may have a plainer layout (the card
+        # back without pictograms): fit again with it, when the template offers one. A
+        # rebuild that remembers plain frames checks once that they still need to be.
+        plain = frozenset(memory.get("plain", ()))
+        start = dict(memory.get("fits") or {})
+        start.update({frame: memory["floors"][frame] for frame in plain})
+        fitted = fit(frozenset(), start, None if plain else memory.get("fills"))
+        hopeless = frozenset(fitted.hopeless)
+        if hopeless and self._has_plain_layout(material, sections, fitted.fits, hopeless):
+            remembered = hopeless == plain
+            fitted = fit(
+                hopeless,
+                memory.get("fits") if remembered else fitted.fits,
+                memory.get("fills") if remembered else None,
+            )
         # The glyph-level checks, once, on the layout copyfitting settled on.
         started = time.perf_counter()
         fitted.problems, _ = check_document(fitted.document, expect, full=True)
         timing["check"] += time.perf_counter() - started
         return fitted
+
+    def _has_plain_layout(self, material, sections, fits, frames: frozenset[str]) -> bool:
+        """Whether the template lays ``frames`` out differently when asked for plain ones."""
+        content, options = self.data.content, self.options
+        render = self.renderer.render
+        return render(material, sections, content, options, fits, frames) != render(
+            material, sections, content, options, fits
+        )
 
     def explain(self, fitted, sections: list[Section]) -> list[str]:
         """The problems as printed: with the catalog line of their text, what copyfitting
@@ -612,6 +648,12 @@ def run(build: Build, to_build: list[Task], reasons: dict[Task, str], jobs: int)
             ready.append(task)
     ready.sort(key=build.cost, reverse=True)
 
+    def memory_of(task: Task) -> dict:
+        """What the build remembers of a document; for a sheet, of its card (just built,
+        or up to date), whose scales it prints."""
+        source = materials[task.material].impose
+        return build.manifest.memory(f"{task.lang}/{source}" if source else task.key)
+
     def finish(task: Task, result: Result):
         """The result, recorded; then the sheets that were waiting for it, as (task, None)
         when they can be built now, or (task, Result) when they fail with it."""
@@ -631,7 +673,7 @@ def run(build: Build, to_build: list[Task], reasons: dict[Task, str], jobs: int)
         queue = list(ready)
         while queue:
             task = queue.pop(0)
-            for follower, result in finish(task, build_one(task, build.manifest.memory(task.key))):
+            for follower, result in finish(task, build_one(task, memory_of(task))):
                 if result is None:
                     queue.insert(0, follower)
                 else:
@@ -644,9 +686,7 @@ def run(build: Build, to_build: list[Task], reasons: dict[Task, str], jobs: int)
         initializer=_init_worker,
         initargs=(build.project, build.data, build.options),
     ) as pool:
-        running = {
-            pool.submit(build_one, task, build.manifest.memory(task.key)): task for task in ready
-        }
+        running = {pool.submit(build_one, task, memory_of(task)): task for task in ready}
         while running:
             done, _ = concurrent.futures.wait(
                 running, return_when=concurrent.futures.FIRST_COMPLETED
@@ -654,7 +694,7 @@ def run(build: Build, to_build: list[Task], reasons: dict[Task, str], jobs: int)
             for future in done:
                 for follower, result in finish(running.pop(future), future.result()):
                     if result is None:
-                        running[pool.submit(build_one, follower, {})] = follower
+                        running[pool.submit(build_one, follower, memory_of(follower))] = follower
                     else:
                         yield follower, result
 

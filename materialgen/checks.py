@@ -10,8 +10,14 @@ so "outside the safe area" means too close to where the paper is cut, bleed or n
 inside a frame is held to its frame and to the safe area, since a frame may itself reach
 into the bleed (a band of colour).
 
-Problems come in two kinds: *fit* problems (text outside its frame, pages spilling over) that
-a smaller type size may solve, and the rest, which copyfitting cannot help.
+Problems come in two kinds: *fit* problems (text or a picture outside its frame, pages
+spilling over) that a smaller type size may solve, and the rest, which copyfitting cannot help.
+
+Pictures (replaced boxes: pictograms, QR codes) are held to the same rules as text: inside
+their frame and the safe area, and never over the ink of a glyph. Boxes with a CSS transform
+(the rotated tear-off tabs) are measured as WeasyPrint draws them: box positions are before
+the transform, so text is checked against its frame in the frame's own coordinates, and the
+transformed frame, text ink and pictures are mapped onto the page with the box's matrix.
 """
 
 from __future__ import annotations
@@ -39,7 +45,8 @@ INVISIBLE = re.compile("[\u200b\u2066-\u2069\u200e\u200f]")
 @dataclasses.dataclass
 class Problem:
     # overflow, pages (fit problems); glyph, font, cluster, collision, size, direction,
-    # missing-number
+    # missing-number, placement (a transformed frame off the safe area), overlap (a picture
+    # over text)
     kind: str
     message: str
     text: str = ""
@@ -91,6 +98,38 @@ def _frame(ancestors):
 
 def _has_class(ancestors, name: str) -> bool:
     return any(name in (_attr(box, "class") or "").split() for box in ancestors)
+
+
+def _transform(boxes_outside_in):
+    """The matrix from a box's coordinates to the page's: the CSS transforms of the boxes
+    (outermost first) composed as WeasyPrint draws them, or None when there are none.
+    WeasyPrint sets ``transformation_matrix`` when it builds the pages."""
+    matrix = None
+    for box in boxes_outside_in:
+        own = getattr(box, "transformation_matrix", None)
+        if own is not None:
+            matrix = own if matrix is None else own @ matrix
+    return matrix
+
+
+def _on_page(matrix, left, top, right, bottom) -> tuple[float, float, float, float]:
+    """The bounding box on the page of a rectangle in transformed coordinates."""
+    if matrix is None:
+        return left, top, right, bottom
+    corners = [matrix.transform_point(x, y) for x in (left, right) for y in (top, bottom)]
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _outside_safe_area(rect, page_box, safe: float) -> float:
+    """How far (px) a page rectangle reaches outside the safe area; 0 or less inside."""
+    left, top, right, bottom = rect
+    return max(
+        safe - left,
+        safe - top,
+        right - (page_box.margin_width() - safe),
+        bottom - (page_box.margin_height() - safe),
+    )
 
 
 @dataclasses.dataclass
@@ -244,7 +283,9 @@ def _line_text(line) -> str:
     return "".join(box.text for box, _ in walk(line) if isinstance(box, boxes.TextBox))
 
 
-def _vertical_overflow(line, ancestors, number: int, page_box, expect) -> list[Problem]:
+def _vertical_overflow(
+    line, ancestors, number: int, page_box, expect, matrix=None
+) -> list[Problem]:
     """A line below the bottom of its frame's content box, or of the page's safe area.
 
     Lines, not text boxes, are measured vertically: a text box is as tall as its font's
@@ -260,8 +301,13 @@ def _vertical_overflow(line, ancestors, number: int, page_box, expect) -> list[P
         where = f"runs out of '{frame_name}'"
         over = max(top_limit - line_top, line_bottom - bottom_limit)
     if over <= TOLERANCE_PX:  # inside its frame; the frame itself may reach the trim
-        over = max(safe - line_top, line_bottom - (page_box.margin_height() - safe))
         where = f"is outside the safe area ({expect.safe_mm} mm inside the trim)"
+        if matrix is None:
+            over = max(safe - line_top, line_bottom - (page_box.margin_height() - safe))
+        elif frame is None:  # turned, outside any frame: the line as drawn on the page
+            rect = (line.position_x, line_top, line.position_x + line.width, line_bottom)
+            over = _outside_safe_area(_on_page(matrix, *rect), page_box, safe)
+        # (A turned frame is held to the safe area as drawn: _transformed_frames.)
     if over > TOLERANCE_PX and _line_text(line).strip(" \u200b"):
         return [
             Problem(
@@ -294,20 +340,37 @@ def check_document(document, expect: Expectations, full: bool = True):
     for number, page in enumerate(document.pages, start=1):
         texts: list[str] = []
         previous_inks: list[Ink] = []
+        previous_context = None
+        page_inks: list[Ink] = []  # every glyph's ink on the page, for pictures over text
         for line, ancestors in _lines(page._page_box):
-            problems.extend(_vertical_overflow(line, ancestors, number, page._page_box, expect))
+            matrix = _transform(ancestors)
+            problems.extend(
+                _vertical_overflow(line, ancestors, number, page._page_box, expect, matrix)
+            )
             inks: list[Ink] = []
             for box, inner in walk(line, ancestors):
                 if isinstance(box, boxes.TextBox) and box.text.strip(" \u200b"):
                     texts.append(box.text)
                     found, box_inks = _check_text_box(
-                        box, inner, number, page._page_box, expect, full
+                        box, inner, number, page._page_box, expect, full, matrix
                     )
                     problems.extend(found)
                     inks.extend(box_inks)
+            # Consecutive lines are compared in their own coordinates, and only within one
+            # transformed box: two rotated tabs side by side are not one above the other.
+            context = next(
+                (id(a) for a in reversed(ancestors) if a.transformation_matrix is not None), None
+            )
+            if context != previous_context:
+                previous_inks, previous_context = [], context
             if full:
                 problems.extend(collisions(previous_inks, inks, number))
+                page_inks.extend(
+                    Ink(*_on_page(matrix, i.left, i.top, i.right, i.bottom), i.text) for i in inks
+                )
             previous_inks = inks or previous_inks
+        problems.extend(_pictures(page._page_box, number, expect, page_inks if full else None))
+        problems.extend(_transformed_frames(page._page_box, number, expect))
         page_texts.append(INVISIBLE.sub("", "".join(texts)))
     all_text = "\n".join(page_texts)
     for wanted in expect.numbers if full else ():
@@ -372,7 +435,8 @@ def _content_extent(frame) -> float:
     bottoms = [
         box.position_y + box.margin_height()
         for box, _ in walk(frame)
-        if isinstance(box, boxes.LineBox | boxes.ReplacedBox) and not box.is_absolutely_positioned()
+        if (isinstance(box, boxes.LineBox) or _is_picture(box))
+        and not box.is_absolutely_positioned()
     ]
     return max(bottoms, default=top) - top
 
@@ -435,7 +499,9 @@ def _lines(page_box):
             yield box, ancestors
 
 
-def _check_text_box(box, ancestors, number: int, page_box, expect: Expectations, full: bool):
+def _check_text_box(
+    box, ancestors, number: int, page_box, expect: Expectations, full: bool, matrix=None
+):
     problems = []
     safe = expect.safe_mm * PX_PER_MM
     lang = box.style["lang"] or ""
@@ -447,8 +513,12 @@ def _check_text_box(box, ancestors, number: int, page_box, expect: Expectations,
         over = max(frame_left - left_x, right_x - (frame_left + frame.width))
         where = f"runs out of '{frame_name}'"
     if over <= TOLERANCE_PX:  # inside its frame; the frame itself may reach the trim
-        over = max(safe - left_x, right_x - (page_box.margin_width() - safe))
         where = f"is outside the safe area ({expect.safe_mm} mm inside the trim)"
+        if matrix is None:
+            over = max(safe - left_x, right_x - (page_box.margin_width() - safe))
+        elif frame is None:  # turned, outside any frame: the box as drawn on the page
+            rect = (left_x, box.position_y, right_x, box.position_y + box.height)
+            over = _outside_safe_area(_on_page(matrix, *rect), page_box, safe)
     if over > TOLERANCE_PX:
         problems.append(
             Problem(
@@ -473,3 +543,103 @@ def _check_text_box(box, ancestors, number: int, page_box, expect: Expectations,
         return problems, []
     found, inks = inspect_text_box(box, lang, expect.fonts_by_lang.get(lang))
     return problems + found, inks
+
+
+def _background_images(box) -> list[str]:
+    """The images a box draws as its background (pictograms are drawn so, as decoration)."""
+    return [url for kind, url in box.style["background_image"] if kind == "url"]
+
+
+def _is_picture(box) -> bool:
+    return isinstance(box, boxes.ReplacedBox) or bool(_background_images(box))
+
+
+def _picture_name(box) -> str:
+    element = box.element
+    source = element.get("src")
+    if source:
+        return source
+    if backgrounds := _background_images(box):
+        return backgrounds[0].rsplit("/templates/", 1)[-1]
+    kind = element.tag.rsplit("}", 1)[-1]
+    return f"inline {kind}" + (f" '{element.get('class')}'" if element.get("class") else "")
+
+
+def _pictures(page_box, number: int, expect: Expectations, inks: list[Ink] | None):
+    """Pictures (replaced boxes, and boxes with a background image) outside their frame or
+    the safe area, or over text ink.
+
+    The whole box counts, not only what is drawn in it: a QR code's quiet zone is part of
+    the code, and text inside it stops phones from reading it.
+    """
+    problems = []
+    safe = expect.safe_mm * PX_PER_MM
+    for box, ancestors in walk(page_box):
+        if not _is_picture(box):
+            continue
+        name = _picture_name(box)
+        left, top = box.border_box_x(), box.border_box_y()
+        right, bottom = left + box.border_width(), top + box.border_height()
+        frame_name, frame = _frame(ancestors)
+        if frame is not None:
+            frame_left, frame_top = frame.content_box_x(), frame.content_box_y()
+            over = max(
+                frame_left - left,
+                frame_top - top,
+                right - (frame_left + frame.width),
+                bottom - (frame_top + frame.height),
+            )
+            if over > TOLERANCE_PX:
+                problems.append(
+                    Problem(
+                        "overflow",
+                        f"page {number}: picture {name} runs out of '{frame_name}' by "
+                        f"{over / PX_PER_MM:.1f} mm",
+                        frame=frame_name,
+                    )
+                )
+        rect = _on_page(_transform((*ancestors, box)), left, top, right, bottom)
+        over = _outside_safe_area(rect, page_box, safe)
+        if over > TOLERANCE_PX:
+            problems.append(
+                Problem(
+                    "overflow" if frame is None else "placement",
+                    f"page {number}: picture {name} is outside the safe area "
+                    f"({expect.safe_mm} mm inside the trim) by {over / PX_PER_MM:.1f} mm",
+                )
+            )
+        for ink in inks or ():
+            overlap_x = min(rect[2], ink.right) - max(rect[0], ink.left)
+            overlap_y = min(rect[3], ink.bottom) - max(rect[1], ink.top)
+            if overlap_x > TOLERANCE_PX and overlap_y > TOLERANCE_PX:
+                problems.append(
+                    Problem(
+                        "overlap", f"page {number}: picture {name} is drawn over text", ink.text
+                    )
+                )
+                break
+    return problems
+
+
+def _transformed_frames(page_box, number: int, expect: Expectations) -> list[Problem]:
+    """Frames with a CSS transform (rotated tabs) whose drawn box leaves the safe area: their
+    text was checked against the frame before the transform, this checks where it lands."""
+    problems = []
+    safe = expect.safe_mm * PX_PER_MM
+    for box, ancestors in walk(page_box):
+        name = _attr(box, "data-frame")
+        if not name or box.transformation_matrix is None:
+            continue
+        left, top = box.border_box_x(), box.border_box_y()
+        rect = (left, top, left + box.border_width(), top + box.border_height())
+        over = _outside_safe_area(_on_page(_transform((*ancestors, box)), *rect), page_box, safe)
+        if over > TOLERANCE_PX:
+            problems.append(
+                Problem(
+                    "placement",
+                    f"page {number}: the transformed frame '{name}' is outside the safe area "
+                    f"({expect.safe_mm} mm inside the trim) by {over / PX_PER_MM:.1f} mm",
+                    frame=name,
+                )
+            )
+    return problems

@@ -54,6 +54,18 @@ class Resource:
     web: str | None = field("web address, without http://", default=None, check=WEB_CHECK)
     hours: str | None = field("when it can be reached", default=None, translated=True)
     languages: str | None = field("languages served", default=None, translated=True)
+    # Neutral on purpose, both of them: the discreet card and the tear-off tabs must never
+    # say what the line is about (no "trafficking"), since a controller may search the wallet.
+    discreet_name: str | None = field(
+        "a neutral name for the line, printed on the discreet card and on the tear-off tabs",
+        default=None,
+        translated=True,
+    )
+    discreet_purpose: str | None = field(
+        "what the line is for, in neutral words, printed inside the discreet card",
+        default=None,
+        translated=True,
+    )
     where: Location | None = None
 
 
@@ -67,6 +79,9 @@ class Sign:
         "shorter form for the wallet card and poster, about 40 characters",
         default=None,
         translated=True,
+    )
+    icon: str = field(
+        "pictogram printed beside the sign: templates/icons/<icon>.svg", check=ID_CHECK
     )
     sources: list[str] = field("addresses of the public pages it summarises", check=SOURCE_CHECK)
     where: Location | None = None
@@ -110,6 +125,11 @@ class Material:
     poster_languages: list[str] = field(
         "languages printed beside the material's own language", default=[]
     )
+    discreet: bool = field(
+        "the material must not say what it is about (someone may search the wallet that "
+        "carries it): every resource it lists needs discreet_name and discreet_purpose",
+        default=False,
+    )
     where: Location | None = None
 
 
@@ -151,6 +171,15 @@ def load_content(materials_dir: Path, organisation_path: Path | None) -> Content
     signs = {s.id: s for s in read(materials_dir / "warning-signs.yaml", "signs", Sign)}
     materials = {m.id: m for m in read(materials_dir / "materials.yaml", "materials", Material)}
     templates_dir = materials_dir.parent / "templates"
+    for sign in signs.values():
+        if not (templates_dir / "icons" / f"{sign.icon}.svg").is_file():
+            errors.append(
+                InputError(
+                    f"icon: no file templates/icons/{sign.icon}.svg",
+                    sign.where.path,
+                    sign.where.of("icon"),
+                )
+            )
     for material in materials.values() if not errors else ():
         where = material.where
         for name, known, ids in (
@@ -161,6 +190,18 @@ def load_content(materials_dir: Path, organisation_path: Path | None) -> Content
                 if ident not in known:
                     errors.append(
                         InputError(f"{name}: no entry '{ident}'", where.path, where.of(name))
+                    )
+        for ident in material.resources if material.discreet else ():
+            resource = resources.get(ident)
+            for name in ("discreet_name", "discreet_purpose"):
+                if resource is not None and not getattr(resource, name):
+                    errors.append(
+                        InputError(
+                            f"'{ident}' has no {name}, which the discreet material "
+                            f"'{material.id}' prints instead of its name and summary",
+                            resource.where.path,
+                            resource.where.line,
+                        )
                     )
         if material.impose:
             errors += _imposition_errors(material, materials)

@@ -45,6 +45,8 @@ class Fitted:
     fits: dict[str, float]  # frame -> scale; empty when there is nothing to fit
     fills: dict[str, float]  # frame -> fill at that scale, for the next build to start from
     hopeless: set[str]  # frames that do not fit even at their floor
+    limits: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
+    plain: frozenset[str] = frozenset()  # frames laid out without their optional pictures
 
 
 @dataclasses.dataclass
@@ -175,7 +177,7 @@ def copyfit(attempt, start: dict[str, float] | None = None, remembered=None) -> 
         name for name, (floor, _) in limits.items() if chosen[name] <= floor + 1e-9
     }
     fills = {name: fill for name, (fill, _) in frame_fill(document).items()}
-    return Fitted(document, problems, warnings, chosen, fills, hopeless)
+    return Fitted(document, problems, warnings, chosen, fills, hopeless, limits)
 
 
 def _failing(problems, limits) -> set[str]:

@@ -52,6 +52,7 @@ def record(result, output: Path) -> dict:
         "pages": result.pages,
         "scale": result.scale,
         "fits": result.fits,
+        "plain": result.plain,
         "problems": result.problems,
         "previews": [_relative(path, output) for path in result.previews],
         "missing": len([key for key in result.missing if key[0] == result.lang]),

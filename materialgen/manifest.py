@@ -174,9 +174,13 @@ class Manifest:
         return loaded
 
     def memory(self, key: str) -> dict:
-        """What copyfitting chose for the document last time: {"fits": ..., "fills": ...}."""
+        """What copyfitting chose for the document last time: the scale and fill of each
+        frame, and the frames laid out plain (without pictograms) with their floors."""
         entry = self.documents.get(key) or {}
-        return {"fits": entry.get("fits") or {}, "fills": entry.get("fills") or {}}
+        return {
+            name: entry.get(name) or ({} if name != "plain" else [])
+            for name in ("fits", "fills", "plain", "floors")
+        }
 
     def stale(self, key: str, expected: dict, catalogs: dict, pdf: Path, previews: bool):
         """Why document ``key`` must be rebuilt, or None when it is up to date.
@@ -236,6 +240,8 @@ class Manifest:
             "previews": [str(Path(p).relative_to(output)) for p in result.previews],
             "fits": result.fits,
             "fills": result.fills,
+            "plain": result.plain,
+            "floors": result.floors,
             "layouts": result.timing["layouts"],
             "seconds": round(result.seconds, 3),
         }

@@ -20,6 +20,7 @@ from .errors import InputError
 from .fonts import FontFile, font_face_css
 from .inputs import read_input_text
 from .languages import Language
+from .qr import qr_svg
 
 MM_PER_IN = 25.4
 #: Trim sizes in millimetres, (width, height), for US paper and their ISO equivalents.
@@ -160,8 +161,11 @@ class Renderer:
         content: Content,
         options: Options,
         fits: dict[str, float] | None = None,
+        plain: frozenset[str] = frozenset(),
     ) -> str:
-        """The HTML of ``material``; ``fits`` scales the type of named frames (copyfitting)."""
+        """The HTML of ``material``; ``fits`` scales the type of named frames (copyfitting),
+        and the frames named in ``plain`` leave out what they may do without (the card back's
+        pictograms) because their text does not fit otherwise."""
         fits = fits or {}
         main = sections[0]
         width, height = PAPER[(material.paper, options.paper)]
@@ -186,6 +190,9 @@ class Renderer:
             # Root type size; everything else in the stylesheets is in em.
             "font_size": material.font_size * main.language.font_scale,
             "fit": lambda frame: fits.get(frame, 1.0),
+            "plain": plain,
+            # QR codes open https:// addresses: the web fields are written without it.
+            "qr": lambda address, width_mm: qr_svg(f"https://{address}", width_mm),
             "font_css": Markup(
                 font_face_css(self.fonts, families) + "\n" + self.language_css(sections)
             ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT
 
-from materialgen.checks import Expectations, check_document
+from materialgen.checks import Expectations, check_document, walk
 from materialgen.fonts import font_face_css, load_fonts
 from materialgen.layout import Layout
 
@@ -175,3 +175,84 @@ def test_a_frame_reaching_into_the_bleed_keeps_its_text_in_the_safe_area(layout)
     assert found[0].frame == "band" and "outside the safe area" in found[0].message
     padded = band.replace("background", "padding: 6mm; background")
     assert problems_of(lay_out(layout, padded.format("Text kept inside"), css=BLEED)) == []
+
+
+ICON = '<img src="icons/documents.svg" alt="" style="width: 6mm; height: 6mm">'
+# How the templates draw pictograms: a background, which tagged PDF marks as decoration.
+PICTOGRAM = (
+    '<span style="display: inline-block; width: 6mm; height: 6mm; '
+    'background: url(icons/documents.svg) center / contain no-repeat"></span>'
+)
+
+
+def test_picture_beside_its_text_is_clean(layout):
+    document = lay_out(layout, f'<div data-frame="card">{ICON} Someone else holds their ID.</div>')
+    assert problems_of(document) == []
+
+
+@pytest.mark.parametrize("picture", [ICON, PICTOGRAM], ids=["image", "background"])
+def test_picture_drawn_over_text(layout, picture):
+    # A negative margin pulls the pictogram back over the words before it.
+    misplaced = picture.replace('style="', 'style="margin-left: -15mm; ')
+    document = lay_out(layout, f'<div data-frame="card">Someone else holds {misplaced}</div>')
+    found = problems_of(document)
+    assert kinds(found) == ["overlap"]
+    assert "icons/documents.svg is drawn over text" in found[0].message
+
+
+def test_picture_outside_its_frame_and_the_safe_area(layout):
+    framed = lay_out(
+        layout, f'<div data-frame="card back" style="height: 5mm">Text<br>{ICON}</div>'
+    )
+    found = problems_of(framed)
+    assert kinds(found) == ["overflow"] and {p.frame for p in found} == {"card back"}
+    assert any("picture icons/documents.svg runs out of 'card back'" in p.message for p in found)
+    loose = lay_out(layout, ICON.replace('style="', 'style="margin-left: -6mm; '))
+    found = problems_of(loose)
+    assert kinds(found) == ["overflow"]
+    assert "outside the safe area" in found[0].message
+
+
+# A tear-off tab: the text frame is laid out unrotated (40 x 12 mm) and turned a quarter
+# turn, so it stands 12 mm wide and 40 mm tall at the bottom of the page.
+TAB = (
+    '<div style="position: absolute; left: {left}; bottom: {bottom}; width: 12mm; height: 40mm">'
+    '<div data-frame="tab" style="position: absolute; left: -14mm; top: 14mm; width: 40mm; '
+    'height: 12mm; transform: rotate(-90deg)">{text}</div></div>'
+)
+
+
+def lay_out_tab(layout, text="Call 1-888-373-7888", left="20mm", bottom="-3mm"):
+    return lay_out(
+        layout,
+        TAB.format(text=text, left=left, bottom=bottom),
+        size="100mm 100mm",
+        css="@page { margin: 3mm }",
+    )
+
+
+def test_rotated_tab_is_measured_as_drawn(layout):
+    # Unrotated, the frame would reach 14 mm left of its tab and stick out of the page
+    # bottom; drawn, it stands inside the safe area: no problem.
+    document = lay_out_tab(layout, left="0mm", bottom="0mm")
+    frame = next(
+        box
+        for box, _ in walk(document.pages[0]._page_box)
+        if box.element_tag == "div" and box.element.get("data-frame")
+    )
+    assert frame.position_x < 0  # before the transform: off the page
+    assert problems_of(document) == []
+
+
+def test_rotated_tab_text_too_long(layout):
+    text = "Call 1-888-373-7888. " + "Text HELP to 233733 for free help in your language. " * 3
+    found = problems_of(lay_out_tab(layout, text=text, left="0mm", bottom="0mm"))
+    assert kinds(found) == ["overflow"]
+    assert found[0].frame == "tab" and "runs out of 'tab'" in found[0].message
+
+
+def test_rotated_tab_outside_the_safe_area(layout):
+    # Drawn, the frame reaches into the bottom 3 mm of the page: the trim's danger zone.
+    found = problems_of(lay_out_tab(layout, left="0mm", bottom="-3mm"))
+    assert kinds(found) == ["placement"]
+    assert "'tab' is outside the safe area (3 mm inside the trim) by 3.0 mm" in found[0].message

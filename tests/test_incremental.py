@@ -13,12 +13,9 @@ import re
 import pytest
 from conftest import run_generate
 
-SET = ["--lang", "so", "--lang", "es"]
-ALL = {
-    f"{lang}/{material}"
-    for lang in ("so", "es")
-    for material in ("wallet-card", "wallet-card-sheet", "flyer", "poster")
-}
+MATERIALS = ("wallet-card", "wallet-card-sheet", "flyer", "poster")
+SET = ["--lang", "so", "--lang", "es", *(arg for m in MATERIALS for arg in ("--material", m))]
+ALL = {f"{lang}/{material}" for lang in ("so", "es") for material in MATERIALS}
 
 
 def build(capsys, project, *extra) -> tuple[set[str], str]:
@@ -154,26 +151,41 @@ def test_force_rebuilds_everything(built, capsys):
     assert written == ALL
 
 
-def test_a_rebuild_starts_from_the_scales_that_fitted(project, capsys):
-    """Burmese needs copyfitting: from scratch several layouts; rebuilt after a change that
-    keeps the text as long, one layout confirms the remembered scales."""
-    args = ("--project", str(project), "--lang", "my", "--material", "wallet-card")
+def rebuild_with_an_unchanged_length(project, capsys, lang: str) -> tuple[dict, dict]:
+    """The wallet card in ``lang`` built, then rebuilt after its draft note changed without
+    getting longer (a space at its end); its manifest entries before and after."""
+    args = ("--project", str(project), "--lang", lang, "--material", "wallet-card")
     code, out, _ = run_generate(capsys, *args)
     assert code == 0, out
     manifest = json.loads((project / "output" / "manifest.json").read_text())
-    first = manifest["documents"]["my/wallet-card"]
-    assert first["layouts"] > 1 and min(first["fits"].values()) < 1
-    # The card's draft note: the same text with a space at its end (no longer, but changed).
-    catalog = project / "locales" / "my" / "LC_MESSAGES" / "messages.po"
+    first = manifest["documents"][f"{lang}/wallet-card"]
+    catalog = project / "locales" / lang / "LC_MESSAGES" / "messages.po"
     text = catalog.read_text(encoding="utf-8")
-    entry = re.search(
-        r'msgid "Machine-drafted translation, not yet reviewed."\nmsgstr "(.*)"', text
-    )
+    note = "Machine-drafted translation, not yet reviewed."
+    entry = re.search(rf'msgid "{re.escape(note)}"\nmsgstr "(.*)"', text)
     changed = entry.group(0)[:-1] + ' "'
     catalog.write_text(text.replace(entry.group(0), changed), encoding="utf-8")
     code, out, _ = run_generate(capsys, *args)
     assert code == 0, out
     assert "1 written" in out
     again = json.loads((project / "output" / "manifest.json").read_text())["documents"]
-    assert again["my/wallet-card"]["layouts"] == 1
-    assert again["my/wallet-card"]["fits"] == first["fits"]
+    return first, again[f"{lang}/wallet-card"]
+
+
+def test_a_rebuild_starts_from_the_scales_that_fitted(project, capsys):
+    """Khmer needs copyfitting: from scratch several layouts; rebuilt after a change that
+    keeps the text as long, one layout confirms the remembered scales."""
+    first, again = rebuild_with_an_unchanged_length(project, capsys, "km")
+    assert first["layouts"] > 1 and min(first["fits"].values()) < 1 and not first["plain"]
+    assert again["layouts"] == 1
+    assert again["fits"] == first["fits"]
+
+
+def test_a_rebuild_checks_again_that_a_plain_frame_is_needed(project, capsys):
+    """The Burmese card back does not fit with its pictograms even at its floor: a rebuild
+    lays it out once more with them at the floor (the text may have become shorter), then
+    confirms the remembered plain layout: two layouts, the same result."""
+    first, again = rebuild_with_an_unchanged_length(project, capsys, "my")
+    assert first["plain"] == ["card back"] and first["layouts"] > 2
+    assert again["layouts"] == 2
+    assert again["fits"] == first["fits"] and again["plain"] == first["plain"]

@@ -162,3 +162,74 @@ def test_every_language_is_tagged_with_its_language_and_title(built, lang):
             assert str(pdf.docinfo.Title).strip()
             assert pdf.Root.MarkInfo.Marked is True
             assert pdf.Root.StructTreeRoot.K[0].S == "/Document"
+
+
+def pdf_text(path) -> str:
+    pdf = pypdfium2.PdfDocument(str(path))
+    text = "".join(pdf[i].get_textpage().get_text_range() + "\n" for i in range(len(pdf)))
+    pdf.close()
+    return text.replace("\u200b", "").replace("\ufffe", "")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_tear_off_tabs_carry_the_number(built, lang):
+    _, output = built
+    text = pdf_text(output / lang / "flyer-tabs.pdf")
+    number = RESOURCES[MATERIALS["flyer-tabs"]["resources"][0]]["phone"]
+    # Eight tabs, and the number once more in the flyer above them.
+    assert text.count(number) >= 9, f"{number} printed {text.count(number)} times"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_discreet_card_never_says_trafficking(built, lang):
+    """Nothing a controller could read on the discreet card, nor in its PDF's metadata, says
+    what it is about: not the English word, and on the English card no form of it at all."""
+    _, output = built
+    path = output / lang / "safety-card.pdf"
+    pdf = pypdfium2.PdfDocument(str(path))
+    metadata = " ".join(str(value) for value in pdf.get_metadata_dict().values())
+    pdf.close()
+    readable = pdf_text(path) + "\n" + metadata
+    assert "traffick" not in readable.lower()
+    assert "traffick" not in path.read_bytes().lower().decode("latin-1")
+    if lang == "en":
+        assert "Help lines" in metadata  # its own neutral title, not the other materials'
+        for word in ("trafficking", "smuggl", "exploit", "forced", "sex"):
+            assert word not in readable.lower(), word
+
+
+def test_card_back_shows_pictograms_where_they_fit(built):
+    """Every sign on the card back has its pictogram, except in the languages whose back
+    does not fit with them even at the type floor (Burmese, Karen): those print it without,
+    and their sheet of ten cards does the same."""
+    import json
+
+    from materialgen.build import Project, Worker, load
+    from materialgen.checks import walk
+    from materialgen.render import Options
+
+    _, output = built
+    plain = {}
+    for lang in LANGUAGES:
+        records = {
+            material: json.loads((output / lang / "preview" / f"{material}.json").read_text())
+            for material in ("wallet-card", "wallet-card-sheet")
+        }
+        assert records["wallet-card-sheet"]["plain"] == records["wallet-card"]["plain"]
+        plain[lang] = records["wallet-card"]["plain"]
+    assert plain["en"] == [] and plain["ar"] == [] and plain["my"] == ["card back"]
+    assert all(frames in ([], ["card back"]) for frames in plain.values())
+    # What the records say is what is laid out: four pictograms, or none.
+    data = load(Project(ROOT), None, ["en", "my"])
+    worker = Worker(Project(ROOT), data, Options())
+    material = data.content.materials["wallet-card"]
+    for lang in ("en", "my"):
+        timing = {"layout": 0.0, "check": 0.0, "layouts": 0}
+        fitted = worker.fit(material, worker.sections([lang]), timing, {})
+        back = fitted.document.pages[1]._page_box
+        pictures = [
+            box
+            for box, _ in walk(back)
+            if "pictogram" in ((box.element is not None and box.element.get("class")) or "")
+        ]
+        assert len(pictures) == (0 if plain[lang] else len(material.signs)), lang

@@ -240,7 +240,9 @@ def test_tagged_with_title_language_and_structure(tagged, material):
         document = pdf.Root.StructTreeRoot.K[0]
         kinds = [str(element.S) for element, _, _ in walk(document)]
         assert kinds[0] == "/Document"
-        assert {"/P", "/L", "/LI", "/LBody"} <= set(kinds)
+        assert "/P" in kinds
+        if material != "safety-card":  # the discreet card lists no warning signs
+            assert {"/L", "/LI", "/LBody"} <= set(kinds)
         assert {"/H1", "/H2"} & set(kinds)
         for page in pdf.pages:  # every page's content is in the tree or an artifact
             assert page.Tabs == "/S" and "/StructParents" in page.obj
@@ -297,7 +299,10 @@ def test_reading_order_follows_the_page_from_top_to_bottom(tagged, material):
             ]
             assert len(order) >= 8
             pairs = zip(order, order[1:], strict=False)
-            assert all(lower <= upper + 2 for upper, lower in pairs), order  # pt, same line
+            # Signs stand two by two: a row's second sign starts beside its first one, up to
+            # a line above that one's last line (20 pt on the poster). Painted out of order,
+            # the list would jump hundreds of points.
+            assert all(lower <= upper + 30 for upper, lower in pairs), order  # pt
 
 
 def test_figures_need_alternative_text(project):
