@@ -394,9 +394,21 @@ def frame_limits(document) -> dict[str, tuple[float, float]]:
     return limits
 
 
+def frame_starts(document) -> dict[str, float]:
+    """The scale each copyfitted frame's search starts from when nothing is remembered
+    (data-fit-start): a frame laid out with no scale given is laid out at it."""
+    starts = {}
+    for page in document.pages:
+        for box, _ in walk(page._page_box):
+            start = _attr(box, "data-fit-start")
+            if start and _attr(box, "data-fit-floor") and isinstance(box, boxes.BlockBox):
+                starts[_attr(box, "data-frame")] = float(start)
+    return starts
+
+
 def frame_fill(document) -> dict[str, tuple[float, bool]]:
     """How full each copyfitted frame is: the height its content takes over the height it
-    has (above 1 it overflows), and whether its content spilled onto another page.
+    has (above 1 it overflows), and whether that measure is rough (see below).
     Copyfitting estimates the next scale from it.
 
     A frame of fixed height (a card face) has its content box; its content may run out of
@@ -420,8 +432,12 @@ def frame_fill(document) -> dict[str, tuple[float, bool]]:
             below = first.position_y + first.margin_height() - (top + first.height)
             available = page_box.content_box_y() + page_box.height - top - below
         used = sum(_content_extent(box) for _, box in fragments)
+        # Rough: a frame that grows with its content, broken across pages (where a page
+        # break moved a whole block, leaving room behind). A fixed frame's lines are
+        # measured where they are, on whatever page.
+        rough = len(fragments) > 1 and first.style["height"] == "auto"
         if available > 0:
-            fill[_attr(first, "data-frame")] = (used / available, len(fragments) > 1)
+            fill[_attr(first, "data-frame")] = (used / available, rough)
     return fill
 
 

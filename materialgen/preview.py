@@ -2,7 +2,7 @@
 
 The build writes one PNG per page for the gallery (output/index.html), which shows it both
 as a thumbnail and as the full view. Previews are sized in pixels rather than dpi: every
-page gets the same long side, so a flyer reads at about 100 dpi and a poster at 65, while a
+page gets the same long side, so a flyer reads at about 90 dpi and a poster at 60, while a
 card stops at ``MAX_DPI`` (its 7 pt small print is then 24 px to the em, readable on
 screen). Their cost is on the build's critical path, so they are encoded here rather than
 by Pillow: PNG rows without a filter, compressed at zlib level 1, lossless and about twice
@@ -26,7 +26,7 @@ from .files import atomic_output
 
 #: The long side of every preview, in pixels: a thumbnail scaled down by the browser, and a
 #: full view that fits a laptop screen.
-LONG_SIDE_PX = 1100
+LONG_SIDE_PX = 1000
 #: Small pages (cards) stop here instead of growing to LONG_SIDE_PX.
 MAX_DPI = 250
 #: zlib's fastest level: previews are rewritten on every build, their size matters less.
@@ -35,15 +35,25 @@ COMPRESS_LEVEL = 1
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def preview_scale(width_pt: float, height_pt: float) -> float:
+#: A sheet of cards repeats a card that has its own preview: it only shows the sheet.
+SHEET_LONG_SIDE_PX = 700
+
+
+def preview_scale(width_pt: float, height_pt: float, long_side: int = LONG_SIDE_PX) -> float:
     """Pixels per PDF point for a page of this size."""
-    return min(LONG_SIDE_PX / max(width_pt, height_pt), MAX_DPI / 72)
+    return min(long_side / max(width_pt, height_pt), MAX_DPI / 72)
 
 
-def render_pages(pdf: Path | bytes, target_dir: Path, stem: str | None = None, dpi=None):
+def render_pages(
+    pdf: Path | bytes,
+    target_dir: Path,
+    stem: str | None = None,
+    dpi=None,
+    long_side: int = LONG_SIDE_PX,
+):
     """Write ``<stem>-<page>.png`` for each page of ``pdf`` (a path, or the PDF's bytes
-    already in memory) into ``target_dir``; ``dpi`` None sizes them as previews.
-    Returns the paths written."""
+    already in memory) into ``target_dir``; ``dpi`` None sizes them as previews, with
+    ``long_side`` pixels. Returns the paths written."""
     import pypdfium2
 
     if stem is None:
@@ -54,7 +64,7 @@ def render_pages(pdf: Path | bytes, target_dir: Path, stem: str | None = None, d
     try:
         for index in range(len(document)):
             page = document[index]
-            scale = preview_scale(*page.get_size()) if dpi is None else dpi / 72
+            scale = preview_scale(*page.get_size(), long_side) if dpi is None else dpi / 72
             bitmap = page.render(scale=scale, rev_byteorder=True)  # RGB, white background
             path = target_dir / f"{stem}-{index + 1}.png"
             with atomic_output(path) as handle:

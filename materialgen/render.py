@@ -8,6 +8,7 @@ signs the material lists, the organisation block, paper geometry and the type si
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from pathlib import Path
 
@@ -125,6 +126,7 @@ class Renderer:
                 errors.append(error)
         return errors
 
+    @functools.cache  # noqa: B019 (one renderer per process; templates do not change)
     def template_files(self, name: str) -> list[Path]:
         """``name`` and every template it extends, imports or includes: the Jinja files a
         document is rendered from. A reference that is not a plain name makes it depend on
@@ -189,7 +191,7 @@ class Renderer:
             },
             # Root type size; everything else in the stylesheets is in em.
             "font_size": material.font_size * main.language.font_scale,
-            "fit": lambda frame: fits.get(frame, 1.0),
+            "fit": lambda frame, start=1.0: fits.get(frame, start),
             "plain": plain,
             # QR codes open https:// addresses: the web fields are written without it.
             "qr": lambda address, width_mm: qr_svg(f"https://{address}", width_mm),

@@ -24,6 +24,7 @@ class ModelFrame:
     floor: float = 0.8
     ceiling: float = 1.0
     spill: bool = False
+    start: float = 1.0  # where the template starts the search (data-fit-start)
 
     def fill(self, scale: float) -> float:
         lines = math.ceil(self.words * scale - 1e-9)
@@ -43,7 +44,7 @@ def model(monkeypatch, frames: dict[str, ModelFrame]):
     layouts = []
 
     def attempt(fits):
-        trial = {name: fits.get(name, 1.0) for name in frames}
+        trial = {name: fits.get(name, frame.start) for name, frame in frames.items()}
         layouts.append(trial)
         problems = [
             Problem("overflow", "does not fit", frame=name)
@@ -56,6 +57,11 @@ def model(monkeypatch, frames: dict[str, ModelFrame]):
         copyfit_module,
         "frame_limits",
         lambda document: {name: (f.floor, f.ceiling) for name, f in document.frames.items()},
+    )
+    monkeypatch.setattr(
+        copyfit_module,
+        "frame_starts",
+        lambda document: {name: f.start for name, f in document.frames.items()},
     )
     monkeypatch.setattr(
         copyfit_module,
@@ -83,6 +89,8 @@ CASES = {
     "room-to-grow": ModelFrame(words=4.0, line=0.12, ceiling=1.5),
     "room-to-grow-spilling": ModelFrame(words=4.0, line=0.12, ceiling=1.5, spill=True),
     "one-long-line": ModelFrame(words=0.95, line=1.05),
+    "started-below": ModelFrame(words=6.5, line=0.18, floor=0.7, start=0.85),
+    "started-below-with-room": ModelFrame(words=4.0, line=0.12, ceiling=1.5, start=0.9),
 }
 
 
