@@ -4,7 +4,6 @@ fails any test during which WeasyPrint logs a warning the test did not ask for."
 from __future__ import annotations
 
 import logging
-import shutil
 import sys
 from pathlib import Path
 
@@ -46,13 +45,24 @@ def no_weasyprint_warnings(request):
 @pytest.fixture
 def project(tmp_path) -> Path:
     """A copy of the project's data and templates (fonts linked, not copied)."""
-    copy = tmp_path / "project"
-    for name in ("materials", "locales"):
-        shutil.copytree(ROOT / name, copy / name)
-    shutil.copytree(ROOT / "templates", copy / "templates", ignore=shutil.ignore_patterns("fonts"))
-    (copy / "templates" / "fonts").symlink_to(ROOT / "templates" / "fonts")
-    (copy / "materials" / "local-organisation.yaml").unlink(missing_ok=True)
-    return copy
+    from materialgen.benchmark import copy_project
+
+    return copy_project(tmp_path / "project")
+
+
+def make_too_long(project: Path, lang: str) -> None:
+    """Make the cards' headline in ``lang`` too long to fit even at the type floor (yet not
+    so long that the catalog check refuses it): its cards fail their print check."""
+    catalog = project / "locales" / lang / "LC_MESSAGES" / "messages.po"
+    text = catalog.read_text(encoding="utf-8")
+    first = text.index('msgstr "', text.index("Forced to work"))
+    catalog.write_text(
+        text[:first]
+        + 'msgstr "'
+        + "Raug yuam kom ua haujlwm. " * 18
+        + text[text.index('"\n', first + 8) :],
+        encoding="utf-8",
+    )
 
 
 def run_generate(capsys, *args: str) -> tuple[int, str, str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pypdfium2
 import pytest
 from browser import Browser, BrowserUnavailable
-from conftest import run_generate
+from conftest import make_too_long, run_generate
 from PIL import Image
 
 import generate
@@ -22,20 +22,6 @@ from materialgen.catalogs import language_status
 from materialgen.preview import LONG_SIDE_PX, MAX_DPI, preview_scale, render_pages
 
 PO = re.compile(r"\.po$")
-
-
-def make_too_long(project: Path, lang: str) -> None:
-    """Make the card's headline in ``lang`` far too long to fit: its documents fail."""
-    catalog = project / "locales" / lang / "LC_MESSAGES" / "messages.po"
-    text = catalog.read_text(encoding="utf-8")
-    first = text.index('msgstr "', text.index("Forced to work"))
-    catalog.write_text(
-        text[:first]
-        + 'msgstr "'
-        + "Raug yuam kom ua haujlwm. " * 40
-        + text[text.index('"\n', first + 8) :],
-        encoding="utf-8",
-    )
 
 
 def test_gallery_keeps_every_document_and_links_problems(project, capsys):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pikepdf
 import pypdfium2
 import pytest
-from conftest import run_generate
+from conftest import make_too_long, run_generate
 
 from materialgen.impose import CARD, PT_PER_MM, cut_marks, sheet_slots
 from materialgen.render import PAPER
@@ -47,22 +47,12 @@ def test_cut_marks_stay_in_the_margins(paper):
 def sheet_build(tmp_path_factory):
     """The Somali card and its sheet, on Letter and on A4, with a print-shop bleed on the
     card (which the sheet must clip: its cards are butt-cut)."""
-    import shutil
-
-    from conftest import ROOT
-
     import generate
+    from materialgen.benchmark import copy_project
 
     built = {}
     for paper in ("us", "a4"):
-        root = tmp_path_factory.mktemp(f"sheet-{paper}")
-        for name in ("materials", "locales"):
-            shutil.copytree(ROOT / name, root / name)
-        shutil.copytree(
-            ROOT / "templates", root / "templates", ignore=shutil.ignore_patterns("fonts")
-        )
-        (root / "templates" / "fonts").symlink_to(ROOT / "templates" / "fonts")
-        (root / "materials" / "local-organisation.yaml").unlink(missing_ok=True)
+        root = copy_project(tmp_path_factory.mktemp(f"sheet-{paper}") / "project")
         args = ["--project", str(root), "--lang", "so", "--paper", paper, "--jobs", "1"]
         assert generate.main([*args, "--material", "wallet-card-sheet", "--bleed", "3"]) == 0
         built[paper] = root / "output" / "so"
@@ -171,16 +161,7 @@ def test_sheet_builds_with_organisation(project, capsys):
 
 
 def test_a_sheet_whose_card_fails_fails_too(project, capsys):
-    catalog = project / "locales" / "hmn" / "LC_MESSAGES" / "messages.po"
-    text = catalog.read_text(encoding="utf-8")
-    first = text.index('msgstr "', text.index("Forced to work"))
-    catalog.write_text(
-        text[:first]
-        + 'msgstr "'
-        + "Raug yuam kom ua haujlwm. " * 18
-        + text[text.index('"\n', first + 8) :],
-        encoding="utf-8",
-    )
+    make_too_long(project, "hmn")
     code, out, _ = run_generate(
         capsys, "--project", str(project), "--lang", "hmn", "--material", "wallet-card-sheet"
     )
