@@ -25,7 +25,15 @@ import traceback
 from pathlib import Path
 
 from . import fonts as fonts_module
-from .catalogs import Catalog, Translator, catalog_path, locate, read_catalog, read_template
+from .catalogs import (
+    Catalog,
+    Translator,
+    catalog_path,
+    fallback_reason,
+    locate,
+    read_catalog,
+    read_template,
+)
 from .content import Content, Material, load_content, stale_resources
 from .errors import InputError, InputErrors, display_path
 from .files import atomic_output
@@ -240,7 +248,7 @@ def plan(
         for material_id in wanted:
             material = materials[material_id]
             section_langs = [lang]
-            if material.poster_languages or (poster_override is not None and material.template):
+            if material.poster_languages:  # a poster (--poster-languages changes which)
                 section_langs = poster_languages(material, lang, poster_override)
             tasks.append(Task(lang, material_id, tuple(section_langs)))
     return tasks
@@ -258,7 +266,11 @@ def expected_inputs(task: Task, data: Data, options: Options, manifest: Manifest
     material = data.content.materials[task.material]
     if material.impose:
         card = manifest.documents.get(f"{task.lang}/{material.impose}")
-        return {"options": digest(chosen), "source": card and card["pdf"]["sha256"]}
+        return {
+            "options": digest(chosen),
+            "content": record_digest(material),
+            "source": card and card["pdf"]["sha256"],
+        }
     content = data.content
     records = [
         record_digest(material),
@@ -278,16 +290,8 @@ def expected_inputs(task: Task, data: Data, options: Options, manifest: Manifest
 
 def missing_strings(keys, catalog: Catalog | None) -> dict:
     """Of the entries a document looked up, those printed in English, with the reason."""
-    missing = {}
-    for key in keys:
-        entry = catalog.entries.get(tuple(key)) if catalog is not None else None
-        if entry is None:
-            missing[tuple(key)] = "not in the catalog"
-        elif entry.fuzzy:
-            missing[tuple(key)] = f"fuzzy (line {entry.line})"
-        elif not entry.text.strip():
-            missing[tuple(key)] = f"untranslated (line {entry.line})"
-    return missing
+    reasons = {tuple(key): fallback_reason(catalog, tuple(key)) for key in keys}
+    return {key: reason for key, reason in reasons.items() if reason}
 
 
 # --- the worker side: everything below runs where WeasyPrint is imported ------------------
@@ -597,24 +601,27 @@ class Build:
         """The tasks to build, with why; the others are up to date."""
         materials = self.data.content.materials
         to_build: dict[Task, str] = {}
+        rebuilt: set[str] = set()  # keys of to_build, for the sheets
         # Cards before the sheets made from them.
         for task in sorted(tasks, key=lambda t: bool(materials[t.material].impose)):
             source = materials[task.material].impose
-            if source and Task(task.lang, source, (task.lang,)) in to_build:
+            if source and f"{task.lang}/{source}" in rebuilt:
                 to_build[task] = f"its card ({source}) is rebuilt"
                 continue
-            if force:
-                to_build[task] = "--force"
-                continue
-            reason = self.manifest.stale(
-                task.key,
-                expected_inputs(task, self.data, self.options, self.manifest),
-                self.data.catalogs,
-                self.project.pdf_path(task.lang, task.material),
-                self.options.previews,
+            reason = (
+                "--force"
+                if force
+                else self.manifest.stale(
+                    task.key,
+                    expected_inputs(task, self.data, self.options, self.manifest),
+                    self.data.catalogs,
+                    self.project.pdf_path(task.lang, task.material),
+                    self.options.previews,
+                )
             )
             if reason:
                 to_build[task] = reason
+                rebuilt.add(task.key)
         return to_build
 
     def finished(self, task: Task, result: Result) -> None:
@@ -643,12 +650,13 @@ def run(build: Build, to_build: list[Task], reasons: dict[Task, str], jobs: int)
     if not to_build:
         return
     materials = build.data.content.materials
+    by_key = {task.key: task for task in to_build}
     sheets: dict[Task, list[Task]] = {}
     ready = []
     for task in to_build:
         source = materials[task.material].impose
-        card = Task(task.lang, source, (task.lang,)) if source else None
-        if card in reasons:
+        card = by_key.get(f"{task.lang}/{source}") if source else None
+        if card is not None:
             sheets.setdefault(card, []).append(task)
         else:
             ready.append(task)

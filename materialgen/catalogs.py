@@ -442,6 +442,18 @@ def language_status(root: Path, language: Language, template: dict, catalog=None
     return status
 
 
+def fallback_reason(catalog: Catalog | None, key: tuple[str | None, str]) -> str | None:
+    """Why the entry ``key`` prints in English (missing, fuzzy, untranslated), or None."""
+    entry = catalog.entries.get(key) if catalog is not None else None
+    if entry is None:
+        return "not in the catalog"
+    if entry.fuzzy:
+        return f"fuzzy (line {entry.line})"
+    if not entry.text.strip():
+        return f"untranslated (line {entry.line})"
+    return None
+
+
 class Translator:
     """gettext for one language, returning escaped, ready-to-print markup.
 
@@ -460,15 +472,10 @@ class Translator:
         if self.language.code == "en":
             return message
         self.used.add((context, message))
-        entry = self.catalog.entries.get((context, message)) if self.catalog else None
-        if entry is None:
-            self.missing[(context, message)] = "not in the catalog"
-        elif entry.fuzzy:
-            self.missing[(context, message)] = f"fuzzy (line {entry.line})"
-        elif not entry.text.strip():
-            self.missing[(context, message)] = f"untranslated (line {entry.line})"
-        else:
-            return entry.text
+        reason = fallback_reason(self.catalog, (context, message))
+        if reason is None:
+            return self.catalog.entries[(context, message)].text
+        self.missing[(context, message)] = reason
         return message
 
     def gettext(self, message: str, **variables) -> Markup:

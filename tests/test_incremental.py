@@ -189,3 +189,25 @@ def test_a_rebuild_checks_again_that_a_plain_frame_is_needed(project, capsys):
     assert first["plain"] == ["card back"] and first["layouts"] > 2
     assert again["layouts"] == 2
     assert again["fits"] == first["fits"] and again["plain"] == first["plain"]
+
+
+def test_a_sheet_follows_its_card_and_its_own_record(built, capsys):
+    set_msgstr(built, "so", "One sign is not proof. If you are unsure, call.", "Hal calaamad.")
+    written, _ = build(capsys, built)
+    assert written == {"so/wallet-card", "so/wallet-card-sheet"}
+    materials = built / "materials" / "materials.yaml"
+    text = materials.read_text(encoding="utf-8")
+    materials.write_text(
+        text.replace(
+            "impose: wallet-card\n    paper: letter", "impose: wallet-card\n    paper: tabloid"
+        ),
+        encoding="utf-8",
+    )
+    written, _ = build(capsys, built)
+    assert written == {"so/wallet-card-sheet", "es/wallet-card-sheet"}
+
+
+def test_other_poster_languages_change_only_the_posters_they_change(built, capsys):
+    # Somali, English (no more Spanish); the Spanish poster shows Spanish and English still.
+    written, _ = build(capsys, built, "--poster-languages", "en")
+    assert written == {"so/poster"}
