@@ -151,8 +151,9 @@ def test_posters_fill_the_sheet_and_keep_legal_type_sizes(built):
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_language_is_tagged_with_its_language_and_title(built, lang):
     """The default output is tagged PDF/UA (tests/test_pdf.py looks at the tree closely);
-    the print check passed on it (test_full_build_succeeds). The card sheet is left out:
-    it is being made another way."""
+    the print check passed on it (test_full_build_succeeds). The card sheet is left out: it
+    is an imposition for the office printer, ten copies of the tagged wallet-card.pdf, with
+    the card's title and language (tests/test_sheet.py) but no structure tree of its own."""
     import pikepdf
 
     _, output = built
