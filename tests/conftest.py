@@ -3,10 +3,13 @@ fails any test during which WeasyPrint logs a warning the test did not ask for."
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import sys
 from pathlib import Path
 
+import pypdfium2
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +66,30 @@ def make_too_long(project: Path, lang: str) -> None:
         + text[text.index('"\n', first + 8) :],
         encoding="utf-8",
     )
+
+
+def set_nhth_summary(project: Path, text: str) -> None:
+    """Replace the national hotline's summary in the project's resources.yaml by ``text``."""
+    resources = project / "materials" / "resources.yaml"
+    original = resources.read_text(encoding="utf-8")
+    changed = re.sub(
+        r"(?m)^    summary: Free and confidential\..*$",
+        f"    summary: {json.dumps(text)}",
+        original,
+        count=1,
+    )
+    assert changed != original
+    resources.write_text(changed, encoding="utf-8")
+
+
+def pdf_text(path) -> str:
+    """A PDF's text, page after page, without the break marks that line wrapping adds."""
+    pdf = pypdfium2.PdfDocument(str(path))
+    try:
+        text = "".join(pdf[i].get_textpage().get_text_range() + "\n" for i in range(len(pdf)))
+    finally:
+        pdf.close()
+    return text.replace("\u200b", "").replace("\ufffe", "")
 
 
 def run_generate(capsys, *args: str) -> tuple[int, str, str]:

@@ -11,10 +11,9 @@ import shutil
 import sys
 from pathlib import Path
 
-import pypdfium2
 import pytest
 import yaml
-from conftest import ROOT, run_generate
+from conftest import ROOT, pdf_text, run_generate
 
 BAD = Path(__file__).parent / "bad"
 CASES = yaml.safe_load((BAD / "cases.yaml").read_text(encoding="utf-8"))
@@ -88,11 +87,7 @@ def place(case: dict, target: Path) -> None:
 def complete_pdf_text(path: Path) -> str:
     """The text of a PDF that opens completely and ends as a PDF must; fails otherwise."""
     assert path.read_bytes().rstrip().endswith(b"%%EOF"), f"{path} is truncated"
-    pdf = pypdfium2.PdfDocument(str(path))
-    try:
-        return "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
-    finally:
-        pdf.close()
+    return pdf_text(path)
 
 
 def squeeze(text: str) -> str:

@@ -9,7 +9,7 @@ import pypdfium2
 import pypdfium2.raw as pdfium
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, pdf_text
 
 import generate
 
@@ -163,13 +163,6 @@ def test_every_language_is_tagged_with_its_language_and_title(built, lang):
             assert str(pdf.docinfo.Title).strip()
             assert pdf.Root.MarkInfo.Marked is True
             assert pdf.Root.StructTreeRoot.K[0].S == "/Document"
-
-
-def pdf_text(path) -> str:
-    pdf = pypdfium2.PdfDocument(str(path))
-    text = "".join(pdf[i].get_textpage().get_text_range() + "\n" for i in range(len(pdf)))
-    pdf.close()
-    return text.replace("\u200b", "").replace("\ufffe", "")
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

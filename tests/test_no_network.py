@@ -9,9 +9,8 @@ import re
 import socket
 import urllib.request
 
-import pypdfium2
 import pytest
-from conftest import run_generate
+from conftest import pdf_text, run_generate, set_nhth_summary
 
 
 @pytest.fixture
@@ -44,28 +43,10 @@ def payloads(port: int) -> list[str]:
     ]
 
 
-def pdf_text(path) -> str:
-    pdf = pypdfium2.PdfDocument(str(path))
-    try:
-        text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
-    finally:
-        pdf.close()
-    return re.sub(r"\s", "", text)
-
-
 def test_addresses_in_content_print_and_connect_nowhere(project, capsys, listener):
     port = listener.getsockname()[1]
     hostile = payloads(port)
-    resources = project / "materials" / "resources.yaml"
-    original = resources.read_text(encoding="utf-8")
-    changed = re.sub(
-        r"(?m)^    summary: Free and confidential\..*$",
-        f"    summary: {json.dumps(' '.join(hostile))}",
-        original,
-        count=1,
-    )
-    assert changed != original
-    resources.write_text(changed, encoding="utf-8")
+    set_nhth_summary(project, " ".join(hostile))
     (project / "materials" / "local-organisation.yaml").write_text(
         f"name: {json.dumps(hostile[0])}\naddress: {json.dumps(hostile[2])}\n", encoding="utf-8"
     )
@@ -74,7 +55,7 @@ def test_addresses_in_content_print_and_connect_nowhere(project, capsys, listene
     )
     assert code == 0, out + err
     # The payloads reached the layout, as text.
-    text = pdf_text(project / "output" / "en" / "flyer.pdf")
+    text = re.sub(r"\s", "", pdf_text(project / "output" / "en" / "flyer.pdf"))
     for payload in hostile:
         assert re.sub(r"\s", "", payload) in text
     assert connections(listener) == 0

@@ -3,12 +3,10 @@ network. The renderer may load only the project's own templates and fonts."""
 
 from __future__ import annotations
 
-import json
-import re
 import time
 
 import pytest
-from conftest import ROOT, run_generate
+from conftest import ROOT, run_generate, set_nhth_summary
 
 from materialgen.build import Project, load
 from materialgen.catalogs import Translator
@@ -76,19 +74,6 @@ def test_project_files_are_served(tmp_path):
     fetcher = ProjectFetcher([ROOT / "templates"])
     response = fetcher.fetch((ROOT / "templates" / "base.css").as_uri())
     assert b"--accent" in response.read()
-
-
-def set_nhth_summary(project, text: str) -> None:
-    resources = project / "materials" / "resources.yaml"
-    original = resources.read_text(encoding="utf-8")
-    changed = re.sub(
-        r"(?m)^    summary: Free and confidential\..*$",
-        f"    summary: {json.dumps(text)}",
-        original,
-        count=1,
-    )
-    assert changed != original
-    resources.write_text(changed, encoding="utf-8")
 
 
 def test_template_syntax_in_data_is_not_executed(project):

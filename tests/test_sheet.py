@@ -7,7 +7,7 @@ from __future__ import annotations
 import pikepdf
 import pypdfium2
 import pytest
-from conftest import make_too_long, run_generate
+from conftest import make_too_long, pdf_text, run_generate
 
 from materialgen.impose import CARD, PT_PER_MM, cut_marks, sheet_slots
 from materialgen.render import PAPER
@@ -154,10 +154,8 @@ def test_sheet_builds_with_organisation(project, capsys):
     # The card is built too: the sheet is made from it.
     assert "wallet-card " in out or "wallet-card  " in out
     for name in ("wallet-card-sheet", "flyer"):
-        pdf = pypdfium2.PdfDocument(str(project / "output" / "hmn" / f"{name}.pdf"))
-        text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+        text = pdf_text(project / "output" / "hmn" / f"{name}.pdf")
         assert "Example Community Center" in text and "612-555-0100" in text
-        pdf.close()
 
 
 def test_a_sheet_whose_card_fails_fails_too(project, capsys):
