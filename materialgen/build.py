@@ -29,8 +29,8 @@ from .catalogs import (
     Catalog,
     Translator,
     catalog_path,
-    fallback_reason,
     locate,
+    missing_strings,
     read_catalog,
     read_template,
 )
@@ -286,12 +286,6 @@ def expected_inputs(task: Task, data: Data, options: Options, manifest: Manifest
         "languages": digest(languages),
         "fonts": digest([record_digest(font) for font in data.fonts]),
     }
-
-
-def missing_strings(keys, catalog: Catalog | None) -> dict:
-    """Of the entries a document looked up, those printed in English, with the reason."""
-    reasons = {tuple(key): fallback_reason(catalog, tuple(key)) for key in keys}
-    return {key: reason for key, reason in reasons.items() if reason}
 
 
 # --- the worker side: everything below runs where WeasyPrint is imported ------------------

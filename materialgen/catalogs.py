@@ -60,6 +60,8 @@ class Catalog:
     path: Path
     entries: dict[tuple[str | None, str], Entry]
     headers: dict[str, str]
+    #: the file's text as read (without a byte order mark): what the translator commands rewrite
+    text: str = dataclasses.field(default="", repr=False, compare=False)
 
     @property
     def reviewer(self) -> str | None:
@@ -185,15 +187,10 @@ def read_catalog(path: Path, language: Language) -> Catalog:
     return catalog
 
 
-def catalog_source(path: Path) -> str:
-    """The text of a .po or .pot file, read through the project's input guard (no links
-    outside the project, no huge files), without the byte order mark some editors write."""
-    return read_input_text(path)
-
-
 def parse_catalog(path: Path) -> Catalog:
-    """Parse a .po file, as strictly as msgfmt; InputError with the line on bad syntax."""
-    text = catalog_source(path)
+    """Parse a .po file, as strictly as msgfmt; InputError with the line on bad syntax. It is
+    read through the project's input guard (no links out of the project, no huge files)."""
+    text = read_input_text(path)
     if not text.strip():
         code = path.parent.parent.name
         raise InputError(
@@ -228,7 +225,7 @@ def parse_catalog(path: Path) -> Catalog:
             continue
         line = _msgstr_line(lines, message.lineno or 1)
         entries[(message.context, message.id)] = Entry(message.string or "", line, message.fuzzy)
-    return Catalog(path, entries, headers)
+    return Catalog(path, entries, headers, text)
 
 
 def _msgstr_line(lines: list[str], msgid_line: int) -> int:
@@ -239,13 +236,9 @@ def _msgstr_line(lines: list[str], msgid_line: int) -> int:
     return msgid_line
 
 
-def raw_headers(path: Path) -> dict[str, str]:
-    """The header entry's fields, including the X- fields Babel does not keep."""
-    return headers_of(catalog_source(path))
-
-
 def headers_of(text: str) -> dict[str, str]:
-    """The header entry's fields in the text of a .po file."""
+    """The header entry's fields in the text of a .po file, including the X- fields Babel
+    does not keep."""
     match = re.search(r'^msgid ""\s*\nmsgstr ((?:".*"\s*\n?)+)', text, re.MULTILINE)
     if not match:
         return {}
@@ -288,7 +281,7 @@ def check_catalog(catalog: Catalog, language: Language) -> list[InputError]:
                 f"header 'Plural-Forms: {shorten(plural_forms)}' does not match the language "
                 f"({language.gettext_plural_forms}); run: generate.py update",
                 catalog.path,
-                _header_line(catalog_source(catalog.path).splitlines(), "Plural-Forms"),
+                _header_line(catalog.text.splitlines(), "Plural-Forms"),
             )
         )
     for (_, source), entry in catalog.entries.items():
@@ -394,7 +387,7 @@ def translation_problem(source: str, translation: str) -> str | None:
 def read_template(root: Path) -> BabelCatalog:
     path = root / "locales" / "messages.pot"
     try:
-        return read_po(io.BytesIO(catalog_source(path).encode("utf-8")), abort_invalid=True)
+        return read_po(io.BytesIO(read_input_text(path).encode("utf-8")), abort_invalid=True)
     except (PoFileError, ValueError, LookupError) as error:
         raise InputError(f"invalid template ({error}): run generate.py extract", path) from None
 
@@ -454,28 +447,36 @@ def fallback_reason(catalog: Catalog | None, key: tuple[str | None, str]) -> str
     return None
 
 
+def missing_strings(keys, catalog: Catalog | None) -> dict:
+    """Of the entries ``keys`` looked up, those printed in English, with the reason."""
+    reasons = {tuple(key): fallback_reason(catalog, tuple(key)) for key in keys}
+    return {key: reason for key, reason in reasons.items() if reason}
+
+
 class Translator:
     """gettext for one language, returning escaped, ready-to-print markup.
 
-    English (the source language) has no catalog. Every lookup that falls back to English is
-    recorded in ``missing`` with the reason, for the build report.
+    English (the source language) has no catalog. Every entry looked up is recorded in
+    ``used``; those that fell back to English are ``missing``, with the reason.
     """
 
     def __init__(self, language: Language, catalog: Catalog | None):
         self.language = language
         self.catalog = catalog
-        self.missing: dict[tuple[str | None, str], str] = {}
-        #: every entry looked up: what an incremental build must watch for changes
-        self.used: set[tuple[str | None, str]] = set()
+        #: every entry looked up, in order: what an incremental build must watch for changes
+        self.used: dict[tuple[str | None, str], None] = {}
+
+    @property
+    def missing(self) -> dict[tuple[str | None, str], str]:
+        """The entries looked up that print in English, with the reason."""
+        return missing_strings(self.used, self.catalog)
 
     def lookup(self, context: str | None, message: str) -> str:
         if self.language.code == "en":
             return message
-        self.used.add((context, message))
-        reason = fallback_reason(self.catalog, (context, message))
-        if reason is None:
+        self.used[(context, message)] = None
+        if fallback_reason(self.catalog, (context, message)) is None:
             return self.catalog.entries[(context, message)].text
-        self.missing[(context, message)] = reason
         return message
 
     def gettext(self, message: str, **variables) -> Markup:

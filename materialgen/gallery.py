@@ -26,11 +26,11 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
-import jinja2
 from markupsafe import Markup, escape
 
 from .files import write_text_atomically
 from .preview import png_size
+from .render import template_environment
 from .report import type_sizes
 
 #: "(locales/so/LC_MESSAGES/messages.po:12)" in a problem, "locales/...po:12:" leading a note
@@ -184,21 +184,18 @@ def render_gallery(output, templates_dir, data, records, statuses, notes) -> str
         )
     documents = [doc for view in languages for doc in view.documents]
     materials = sorted({doc.material for doc in documents}, key=rank)
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template(TEMPLATE).render(
-        built=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        languages=languages,
-        materials=materials,
-        documents=documents,
-        failed=[doc for doc in documents if not doc.ok],
-        drafted=[view for view in languages if view.drafted],
-        open_problems=OPEN_PROBLEMS,
+    return (
+        template_environment(templates_dir)
+        .get_template(TEMPLATE)
+        .render(
+            built=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            languages=languages,
+            materials=materials,
+            documents=documents,
+            failed=[doc for doc in documents if not doc.ok],
+            drafted=[view for view in languages if view.drafted],
+            open_problems=OPEN_PROBLEMS,
+        )
     )
 
 

@@ -17,8 +17,10 @@ import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
-PT_PER_MM = 72 / 25.4
-CARD = (85.6, 53.98)  # ID-1 / CR80, ISO/IEC 7810
+from .pdf import PT_PER_MM
+from .render import PAPER
+
+CARD = PAPER[("card", "us")]
 COLUMNS, ROWS = 2, 5
 #: Cut marks: hairline-plus width, and the gap they keep from the cards.
 MARK_WIDTH_MM = 0.2

@@ -20,7 +20,7 @@ MIN_WIDTH_MM = 15.0
 
 
 @functools.lru_cache(maxsize=32)
-def qr_svg(data: str, width_mm: float, colour: str = "#000") -> Markup:
+def qr_svg(data: str, width_mm: float) -> Markup:
     """An inline <svg> of ``data`` as a QR code ``width_mm`` wide, quiet zone included. Its
     <title>, the address itself (the same in every language), is what a screen reader
     says for it in the tagged PDF."""
@@ -43,5 +43,5 @@ def qr_svg(data: str, width_mm: float, colour: str = "#000") -> Markup:
         f'<svg class="qr" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
         f'width="{width_mm:.2f}mm" height="{width_mm:.2f}mm" shape-rendering="crispEdges">'
         f"<title>{escape(data)}</title>"
-        f'<path fill="{colour}" d="{"".join(runs)}"/></svg>'
+        f'<path fill="#000" d="{"".join(runs)}"/></svg>'
     )

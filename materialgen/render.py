@@ -23,7 +23,6 @@ from .inputs import read_input_text
 from .languages import Language
 from .qr import qr_svg
 
-MM_PER_IN = 25.4
 #: Trim sizes in millimetres, (width, height), for US paper and their ISO equivalents.
 PAPER = {
     ("card", "us"): (85.6, 53.98),
@@ -100,18 +99,24 @@ class ProjectLoader(jinja2.BaseLoader):
         return sorted(names)
 
 
+def template_environment(templates_dir: Path) -> jinja2.Environment:
+    """Jinja as every template of the project is rendered: read through the input guard,
+    escaping on, an undefined name an error."""
+    return jinja2.Environment(
+        loader=ProjectLoader(templates_dir),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
 class Renderer:
     def __init__(self, templates_dir: Path, fonts: list[FontFile], languages: dict[str, Language]):
         self.templates_dir = templates_dir
         self.fonts = fonts
         self.languages = languages
-        self.env = jinja2.Environment(
-            loader=ProjectLoader(templates_dir),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self.env = template_environment(templates_dir)
 
     def check_templates(self) -> list[InputError]:
         """Compile every template before anything renders: syntax errors stop the run early."""

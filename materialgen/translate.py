@@ -21,11 +21,9 @@ from .catalogs import (
     REVIEW_DATE,
     REVIEWED_BY,
     catalog_path,
-    catalog_source,
-    headers_of,
+    fallback_reason,
     language_status,
     parse_catalog,
-    raw_headers,
     read_template,
     template_keys,
 )
@@ -88,8 +86,7 @@ def init_catalog(root: Path, language: Language) -> Path:
     path = catalog_path(root / "locales", language.code)
     if path.exists():
         raise FileExistsError(path)
-    with (root / "locales" / "messages.pot").open("rb") as handle:
-        template = read_po(handle)
+    template = read_template(root)
     catalog = Catalog(locale=None, charset="utf-8")
     for message in template:
         if message.id:
@@ -106,10 +103,6 @@ def init_catalog(root: Path, language: Language) -> Path:
     return path
 
 
-def existing_headers(path: Path) -> dict[str, str]:
-    return raw_headers(path) if path.is_file() else {}
-
-
 def now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M+0000")
 
@@ -119,13 +112,12 @@ def update_catalog(root: Path, language: Language, template: Catalog) -> tuple[P
     ones dropped, translations and the project's headers kept. Unchanged files stay as they
     are, so running update twice changes nothing."""
     path = catalog_path(root / "locales", language.code)
-    parse_catalog(path)  # refuses what the build would refuse, with its line
-    old = catalog_source(path)
-    headers = headers_of(old)
+    checked = parse_catalog(path)  # refuses what the build would refuse, with its line
+    old = checked.text
     catalog = read_po(io.BytesIO(old.encode("utf-8")), locale=None)
     catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
     comment = _header_comment(old) or DRAFT_COMMENT.format(name=language.name)
-    text = catalog_text(catalog, header_fields(language, headers), comment)
+    text = catalog_text(catalog, header_fields(language, checked.headers), comment)
     if text == old:
         return path, False
     write_text_atomically(path, text)
@@ -290,22 +282,14 @@ def cmd_review(root: Path, args) -> int:
     path = catalog_path(root / "locales", args.code)
     catalog = parse_catalog(path)
     template = template_keys(read_template(root))
-    open_entries = [
-        key
-        for key in template
-        if not (
-            catalog.entries.get(key)
-            and catalog.entries[key].text.strip()
-            and not catalog.entries[key].fuzzy
-        )
-    ]
+    open_entries = [key for key in template if fallback_reason(catalog, key)]
     if open_entries:
         raise InputError(
             f"{len(open_entries)} strings are untranslated or fuzzy (first: "
             f"«{open_entries[0][1][:40]}»): review them first",
             path,
         )
-    headers = existing_headers(path)
+    headers = dict(catalog.headers)
     headers.update(
         {
             REVIEWED_BY: args.by,
@@ -314,7 +298,7 @@ def cmd_review(root: Path, args) -> int:
             "PO-Revision-Date": now(),
         }
     )
-    parsed = read_po(io.BytesIO(catalog_source(path).encode("utf-8")), locale=None)
+    parsed = read_po(io.BytesIO(catalog.text.encode("utf-8")), locale=None)
     comment = (
         f"{language.name} translation of the anti-trafficking materials.\n"
         f"Reviewed by {args.by} on {headers[REVIEW_DATE]}."

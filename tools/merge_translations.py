@@ -10,6 +10,7 @@ The catalog keeps its header, so a machine draft stays marked as one.
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -19,13 +20,12 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from materialgen.catalogs import catalog_path, translation_problem  # noqa: E402
+from materialgen.catalogs import catalog_path, parse_catalog, translation_problem  # noqa: E402
 from materialgen.files import write_text_atomically  # noqa: E402
 from materialgen.translate import (  # noqa: E402
     DRAFT_COMMENT,
     _header_comment,
     catalog_text,
-    existing_headers,
     header_fields,
     load_table,
 )
@@ -35,8 +35,8 @@ def merge(code: str, entries: list[dict]) -> list[str]:
     """Put ``entries`` into the catalog of ``code``; the problems found (nothing written)."""
     language = load_table(ROOT)[code]
     path = catalog_path(ROOT / "locales", code)
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=None)
+    checked = parse_catalog(path)  # through the input guard, refused as the build would
+    catalog = read_po(io.BytesIO(checked.text.encode("utf-8")), locale=None)
     problems = []
     for entry in entries:
         message = catalog.get(entry["id"], context=entry["context"])
@@ -53,8 +53,8 @@ def merge(code: str, entries: list[dict]) -> list[str]:
         message.previous_id = []
         message.previous_context = None
     if not problems:
-        comment = _header_comment(path) or DRAFT_COMMENT.format(name=language.name)
-        text = catalog_text(catalog, header_fields(language, existing_headers(path)), comment)
+        comment = _header_comment(checked.text) or DRAFT_COMMENT.format(name=language.name)
+        text = catalog_text(catalog, header_fields(language, checked.headers), comment)
         write_text_atomically(path, text)
     return problems
 
