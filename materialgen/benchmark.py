@@ -163,12 +163,12 @@ def final_html(project: Path, output: Path, target: Path) -> list[tuple[str, str
     from .build import Project, load, plan
     from .catalogs import Translator
     from .impose import cut_marks, sheet_slots
-    from .render import PAPER, Options, Renderer, Section
+    from .render import PAPER, Options, Section
 
     paths = Project(project, output)
     data = load(paths, None, None)
     manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))["documents"]
-    renderer = Renderer(paths.templates_dir, data.fonts, data.languages)
+    renderer = data.renderer
     renderer.env.loader = jinja2.ChoiceLoader(
         [jinja2.DictLoader({"hand-written-sheet.html": HAND_SHEET}), renderer.env.loader]
     )

@@ -33,6 +33,7 @@ from .catalogs import (
     missing_strings,
     read_catalog,
     read_template,
+    template_keys,
 )
 from .content import Content, Material, load_content, stale_resources
 from .errors import InputError, InputErrors, display_path
@@ -85,6 +86,10 @@ class Data:
     catalogs: dict[str, Catalog | None]
     catalog_errors: dict[str, list[InputError]]
     warnings: list[InputError]
+    #: the entries of messages.pot, for the catalogs' status and warnings
+    template: dict
+    #: the templates, compiled and checked once; forked workers inherit them
+    renderer: Renderer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +99,8 @@ class Task:
     lang: str
     material: str
     section_langs: tuple[str, ...]
+    #: for a sheet: the key of the card document it imposes
+    card: str | None = None
 
     @property
     def key(self) -> str:
@@ -122,8 +129,6 @@ class Result:
     )
     #: what the document was made from, for the manifest: files read, catalog entries used
     inputs: dict = dataclasses.field(default_factory=dict)
-    #: why it was built (rather than skipped as up to date)
-    reason: str = ""
 
     @property
     def ok(self) -> bool:
@@ -180,7 +185,7 @@ def load(
                         material.where.of("poster_languages"),
                     )
                 )
-    attempt(read_template, project.root)  # read again for the report, after the builds
+    template = attempt(read_template, project.root)
     if not errors:
         renderer = Renderer(project.templates_dir, fonts, languages)
         errors += renderer.check_templates()
@@ -210,7 +215,16 @@ def load(
         except InputErrors as many:
             catalog_errors[code] = many.errors
     warnings = stale_resources(content, today or datetime.date.today())
-    return Data(fonts, languages, content, catalogs, catalog_errors, warnings)
+    return Data(
+        fonts,
+        languages,
+        content,
+        catalogs,
+        catalog_errors,
+        warnings,
+        template_keys(template),
+        renderer,
+    )
 
 
 def poster_languages(material: Material, lang: str, override: list[str] | None) -> list[str]:
@@ -250,24 +264,34 @@ def plan(
             section_langs = [lang]
             if material.poster_languages:  # a poster (--poster-languages changes which)
                 section_langs = poster_languages(material, lang, poster_override)
-            tasks.append(Task(lang, material_id, tuple(section_langs)))
+            card = f"{lang}/{material.impose}" if material.impose else None
+            tasks.append(Task(lang, material_id, tuple(section_langs), card))
     return tasks
 
 
-def expected_inputs(task: Task, data: Data, options: Options, manifest: Manifest) -> dict:
-    """The fingerprints of a document's inputs that are known before it is built: options,
-    content records, language rows and font table; for an imposed sheet, its card's PDF.
-    (The files it reads and the catalog entries it uses are recorded when it is built.)"""
+def run_inputs(data: Data, options: Options) -> dict:
+    """The fingerprints every document of a run shares: the options and the font table."""
     chosen = {
         field.name: getattr(options, field.name)
         for field in dataclasses.fields(options)
         if field.name not in ("debug", "previews")
     }
+    return {
+        "options": digest(chosen),
+        "fonts": digest([record_digest(font) for font in data.fonts]),
+    }
+
+
+def expected_inputs(task: Task, data: Data, shared: dict, manifest: Manifest) -> dict:
+    """The fingerprints of a document's inputs that are known before it is built: options
+    (``shared``, from ``run_inputs``), content records, language rows and font table; for an
+    imposed sheet, its card's PDF. (The files it reads and the catalog entries it uses are
+    recorded when it is built.)"""
     material = data.content.materials[task.material]
-    if material.impose:
-        card = manifest.documents.get(f"{task.lang}/{material.impose}")
+    if task.card:
+        card = manifest.documents.get(task.card)
         return {
-            "options": digest(chosen),
+            "options": shared["options"],
             "content": record_digest(material),
             "source": card and card["pdf"]["sha256"],
         }
@@ -281,10 +305,10 @@ def expected_inputs(task: Task, data: Data, options: Options, manifest: Manifest
     ]
     languages = [record_digest(data.languages[code]) for code in (*task.section_langs, "en")]
     return {
-        "options": digest(chosen),
+        "options": shared["options"],
         "content": digest(records),
         "languages": digest(languages),
-        "fonts": digest([record_digest(font) for font in data.fonts]),
+        "fonts": shared["fonts"],
     }
 
 
@@ -301,7 +325,7 @@ class Worker:
 
         self.project, self.data, self.options = project, data, options
         self.layout = Layout(project.templates_dir, pdf_settings(options))
-        self.renderer = Renderer(project.templates_dir, data.fonts, data.languages)
+        self.renderer = data.renderer
         # Everything so far lives as long as the worker: keep the collector from scanning
         # it again after each document (_release_memory), which made layouts slower.
         gc.freeze()
@@ -378,7 +402,7 @@ class Worker:
             numbers=expected_numbers(material, self.data.content),
         )
 
-    def attempt(self, material, sections, expect, timing, fits, full=False, plain=frozenset()):
+    def attempt(self, material, sections, expect, timing, fits, plain=frozenset()):
         """Lay ``material`` out at the frame scales ``fits`` and check it, without writing."""
         from .checks import check_document
 
@@ -389,7 +413,7 @@ class Worker:
         )
         document = self.layout.render(html, warnings)
         checked = time.perf_counter()
-        problems, _ = check_document(document, expect, full)
+        problems, _ = check_document(document, expect, full=False)
         timing["layout"] += checked - started
         timing["check"] += time.perf_counter() - checked
         timing["layouts"] += 1
@@ -589,25 +613,24 @@ class Build:
 
     def __init__(self, project: Project, data: Data, options: Options, manifest: Manifest):
         self.project, self.data, self.options, self.manifest = project, data, options, manifest
+        self.shared = run_inputs(data, options)
         self.saved = time.monotonic()
 
     def stale(self, tasks: list[Task], force: bool) -> dict[Task, str]:
         """The tasks to build, with why; the others are up to date."""
-        materials = self.data.content.materials
         to_build: dict[Task, str] = {}
         rebuilt: set[str] = set()  # keys of to_build, for the sheets
         # Cards before the sheets made from them.
-        for task in sorted(tasks, key=lambda t: bool(materials[t.material].impose)):
-            source = materials[task.material].impose
-            if source and f"{task.lang}/{source}" in rebuilt:
-                to_build[task] = f"its card ({source}) is rebuilt"
+        for task in sorted(tasks, key=lambda t: t.card is not None):
+            if task.card in rebuilt:
+                to_build[task] = f"its card ({task.card}) is rebuilt"
                 continue
             reason = (
                 "--force"
                 if force
                 else self.manifest.stale(
                     task.key,
-                    expected_inputs(task, self.data, self.options, self.manifest),
+                    expected_inputs(task, self.data, self.shared, self.manifest),
                     self.data.catalogs,
                     self.project.pdf_path(task.lang, task.material),
                     self.options.previews,
@@ -621,7 +644,7 @@ class Build:
     def finished(self, task: Task, result: Result) -> None:
         """Keep the manifest current: remember what was written, forget what failed."""
         if result.ok and result.path:
-            expected = expected_inputs(task, self.data, self.options, self.manifest)
+            expected = expected_inputs(task, self.data, self.shared, self.manifest)
             self.manifest.record(task.key, expected, result, self.data.catalogs)
         else:
             self.manifest.forget(task.key)
@@ -638,18 +661,16 @@ class Build:
         return known or _WEIGHT[material.paper] * len(task.section_langs)
 
 
-def run(build: Build, to_build: list[Task], reasons: dict[Task, str], jobs: int):
+def run(build: Build, to_build: list[Task], jobs: int):
     """Build the stale tasks, yielding (task, Result) as each is finished. A sheet is
     submitted as soon as its card is written, and fails without trying when its card failed."""
     if not to_build:
         return
-    materials = build.data.content.materials
     by_key = {task.key: task for task in to_build}
     sheets: dict[Task, list[Task]] = {}
     ready = []
     for task in to_build:
-        source = materials[task.material].impose
-        card = by_key.get(f"{task.lang}/{source}") if source else None
+        card = by_key.get(task.card) if task.card else None
         if card is not None:
             sheets.setdefault(card, []).append(task)
         else:
@@ -659,13 +680,11 @@ def run(build: Build, to_build: list[Task], reasons: dict[Task, str], jobs: int)
     def memory_of(task: Task) -> dict:
         """What the build remembers of a document; for a sheet, of its card (just built,
         or up to date), whose scales it prints."""
-        source = materials[task.material].impose
-        return build.manifest.memory(f"{task.lang}/{source}" if source else task.key)
+        return build.manifest.memory(task.card or task.key)
 
     def finish(task: Task, result: Result):
         """The result, recorded; then the sheets that were waiting for it, as (task, None)
         when they can be built now, or (task, Result) when they fail with it."""
-        result.reason = reasons[task]
         build.finished(task, result)
         yield task, result
         for sheet in sheets.pop(task, ()):
@@ -739,7 +758,7 @@ def generate(
 
     ``progress``: show a progress bar (default: when standard output is a terminal)."""
     from . import report
-    from .catalogs import catalog_warnings, language_status, template_keys
+    from .catalogs import catalog_warnings, language_status
     from .gallery import write_gallery
 
     err = err or (lambda text: print(text, file=sys.stderr))
@@ -774,9 +793,8 @@ def generate(
     manifest = Manifest.load(project.output, project.root, code_fingerprint())
     build = Build(project, data, options, manifest)
     failed = dict(catalog_failures(data, tasks))
-    reasons = build.stale([t for t in tasks if t not in failed], force)
-    order = {task: index for index, task in enumerate(tasks)}
-    to_build = sorted(reasons, key=order.__getitem__)
+    stale = build.stale([t for t in tasks if t not in failed], force)
+    to_build = [task for task in tasks if task in stale]
     if to_build and hb_subset_missing():
         err(
             "warning: libharfbuzz-subset is not installed: fonts are subset with fontTools, "
@@ -784,7 +802,7 @@ def generate(
         )
     if progress is None:
         progress = out is print and sys.stdout.isatty()
-    bar = report.Progress(len(to_build), out) if progress and to_build else None
+    bar = report.Progress(len(to_build)) if progress and to_build else None
     results: dict[Task, Result] = {}
     for task, result in failed.items():
         project.pdf_path(task.lang, task.material).unlink(missing_ok=True)
@@ -792,11 +810,11 @@ def generate(
         results[task] = result
         out(report.result_line(result))
     # Lines come out in the plan's order, each as soon as those before it are done.
-    pending = [task for task in tasks if task in reasons]
-    for task, result in run(build, to_build, reasons, jobs or os.cpu_count() or 1):
+    pending = list(to_build)
+    for task, result in run(build, to_build, jobs or os.cpu_count() or 1):
         results[task] = result
         if bar:
-            bar.advance(result)
+            bar.advance()
         while pending and pending[0] in results:
             line = report.result_line(results[pending.pop(0)])
             bar.write(line) if bar else out(line)
@@ -817,7 +835,7 @@ def generate(
     for line in report.language_notes(data, printed, langs):
         out(line)
     wall = time.perf_counter() - started
-    template = template_keys(read_template(project.root))
+    template = data.template
     statuses = {
         code: language_status(project.root, language, template, data.catalogs.get(code))
         for code, language in data.languages.items()

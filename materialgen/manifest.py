@@ -96,12 +96,13 @@ class FileHashes:
     The prepared fonts (templates/fonts/) are not read: what they hold is pinned by
     templates/fonts.yaml, whose records are part of every document's fingerprint, and they
     weigh 100 MB. Their size and time stand for them, so a file replaced by hand still
-    counts as changed."""
+    counts as changed. A file is looked at once per run, however many documents read it."""
 
     def __init__(self, root: Path, cache: dict | None = None):
         self.root = root
         self.fonts_dir = (root / "templates" / "fonts").resolve()  # may be a link (tests)
         self.cache: dict[str, list] = dict(cache or {})
+        self.seen: dict[str, str | None] = {}  # this run's answers, not saved
 
     def name(self, path: Path) -> str:
         """The file's name in the manifest: relative to the project where it lies inside."""
@@ -111,6 +112,11 @@ class FileHashes:
             return str(path)
 
     def get(self, name: str) -> str | None:
+        if name not in self.seen:
+            self.seen[name] = self._fingerprint(name)
+        return self.seen[name]
+
+    def _fingerprint(self, name: str) -> str | None:
         path = Path(name) if os.path.isabs(name) else self.root / name
         try:
             stat = path.stat()
@@ -216,11 +222,8 @@ class Manifest:
                 return f"catalog {code} changed"
         if not pdf_unchanged(pdf, entry["pdf"]):
             return "PDF missing or replaced"
-        if previews and not all(
-            (self.path.parent / name).is_file() for name in entry.get("previews") or ()
-        ):
-            return "previews missing"
-        if previews and not entry.get("previews"):
+        shown = entry.get("previews")
+        if previews and not (shown and all((self.path.parent / n).is_file() for n in shown)):
             return "previews missing"
         return None
 

@@ -82,7 +82,7 @@ class Progress:
     """A progress bar on a terminal: documents done of those to build, and the time left.
     Result lines are written above it."""
 
-    def __init__(self, total: int, out=print):
+    def __init__(self, total: int):
         from tqdm import tqdm
 
         self.bar = tqdm(
@@ -93,7 +93,7 @@ class Progress:
             bar_format="{bar:30} {n_fmt}/{total_fmt} documents, {elapsed} (about {remaining} left)",
         )
 
-    def advance(self, result) -> None:
+    def advance(self) -> None:
         self.bar.update(1)
 
     def write(self, line: str) -> None:
