@@ -368,8 +368,7 @@ class Worker:
             )
         if not result.ok:
             result.path = None
-            target.unlink(missing_ok=True)
-            _remove_previews(target)
+            discard(target)
         for section in sections:
             for key, reason in section.translator.missing.items():
                 result.missing[(section.language.code, *key)] = reason
@@ -579,6 +578,12 @@ def _remove_previews(pdf: Path) -> None:
         stale.unlink()
 
 
+def discard(pdf: Path) -> None:
+    """A document that failed leaves nothing behind: not its old PDF, not its previews."""
+    pdf.unlink(missing_ok=True)
+    _remove_previews(pdf)
+
+
 def _located(problem, sections) -> str:
     """The problem, with the catalog line whose translation printed its text."""
     if problem.text:
@@ -691,7 +696,7 @@ def run(build: Build, to_build: list[Task], jobs: int):
             if result.ok:
                 yield sheet, None
             else:
-                build.project.pdf_path(sheet.lang, sheet.material).unlink(missing_ok=True)
+                discard(build.project.pdf_path(sheet.lang, sheet.material))
                 failed = Result(sheet.lang, sheet.material, problems=["its card failed"])
                 yield from finish(sheet, failed)
 
@@ -805,7 +810,7 @@ def generate(
     bar = report.Progress(len(to_build)) if progress and to_build else None
     results: dict[Task, Result] = {}
     for task, result in failed.items():
-        project.pdf_path(task.lang, task.material).unlink(missing_ok=True)
+        discard(project.pdf_path(task.lang, task.material))
         manifest.forget(task.key)
         results[task] = result
         out(report.result_line(result))

@@ -11,7 +11,7 @@ import json
 import re
 
 import pytest
-from conftest import run_generate
+from conftest import make_too_long, run_generate
 
 MATERIALS = ("wallet-card", "wallet-card-sheet", "flyer", "poster")
 SET = ["--lang", "so", "--lang", "es", *(arg for m in MATERIALS for arg in ("--material", m))]
@@ -211,3 +211,29 @@ def test_other_poster_languages_change_only_the_posters_they_change(built, capsy
     # Somali, English (no more Spanish); the Spanish poster shows Spanish and English still.
     written, _ = build(capsys, built, "--poster-languages", "en")
     assert written == {"so/poster"}
+
+
+@pytest.mark.parametrize("breakage", ["catalog", "card"])
+def test_what_fails_leaves_no_pdf_and_no_preview(built, capsys, breakage):
+    # A broken catalog fails every Somali document before it is built; a headline too long
+    # to fit fails the card (and its sheet with it, without being tried) and the poster.
+    # Either way nothing of theirs is left to pass for current, and Spanish is untouched.
+    catalog = built / "locales" / "so" / "LC_MESSAGES" / "messages.po"
+    if breakage == "catalog":
+        catalog.write_text(catalog.read_text(encoding="utf-8") + '\nmsgid "x"\n', "utf-8")
+        failed = {"wallet-card", "wallet-card-sheet", "flyer", "poster"}
+    else:
+        make_too_long(built, "so")  # the cards' headline, also on the poster
+        failed = {"wallet-card", "wallet-card-sheet", "poster"}
+    spanish = {path: path.read_bytes() for path in (built / "output" / "es").rglob("*.*")}
+    code, out, _ = run_generate(capsys, "--project", str(built), *SET)
+    assert code == 1
+    output = built / "output" / "so"
+    for material in failed:
+        assert f"FAIL  so      {material} " in out
+        assert not (output / f"{material}.pdf").exists()
+        assert not list((output / "preview").glob(f"{material}-[0-9]*.png"))
+    for material in set(MATERIALS) - failed:
+        assert (output / f"{material}.pdf").is_file()
+        assert list((output / "preview").glob(f"{material}-[0-9]*.png"))
+    assert {path: path.read_bytes() for path in (built / "output" / "es").rglob("*.*")} == spanish
