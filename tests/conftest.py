@@ -13,6 +13,12 @@ import pypdfium2
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+PT_PER_MM = 72 / 25.4
+#: Trim sizes the materials must have, in mm, written out here rather than taken from the code.
+TRIM_MM = {
+    "us": {"card": (85.6, 53.98), "letter": (215.9, 279.4), "tabloid": (279.4, 431.8)},
+    "a4": {"card": (85.6, 53.98), "letter": (210.0, 297.0), "tabloid": (297.0, 420.0)},
+}
 sys.path.insert(0, str(ROOT))
 
 from materialgen import fonts  # noqa: E402
@@ -80,6 +86,21 @@ def set_nhth_summary(project: Path, text: str) -> None:
     )
     assert changed != original
     resources.write_text(changed, encoding="utf-8")
+
+
+def set_msgstr(project: Path, lang: str, msgid: str, msgstr: str) -> None:
+    """Replace the translation of ``msgid`` (no context) in the catalog of ``lang``."""
+    catalog = project / "locales" / lang / "LC_MESSAGES" / "messages.po"
+    text = catalog.read_text(encoding="utf-8")
+    quoted = json.dumps(msgstr, ensure_ascii=False)  # a .po string is quoted as JSON's
+    changed, count = re.subn(
+        rf'(msgid "{re.escape(msgid)}"\nmsgstr )".*"',
+        lambda match: match.group(1) + quoted,
+        text,
+        count=1,
+    )
+    assert count == 1
+    catalog.write_text(changed, encoding="utf-8")
 
 
 def pdf_text(path) -> str:

@@ -7,11 +7,18 @@ written from the generator's own lines and from the files' modification times.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
+import shutil
+from pathlib import Path
 
 import pytest
-from conftest import make_too_long, run_generate
+from conftest import make_too_long, run_generate, set_msgstr
+
+import generate
+from materialgen.benchmark import copy_project
 
 MATERIALS = ("wallet-card", "wallet-card-sheet", "flyer", "poster")
 SET = ["--lang", "so", "--lang", "es", *(arg for m in MATERIALS for arg in ("--material", m))]
@@ -28,21 +35,22 @@ def build(capsys, project, *extra) -> tuple[set[str], str]:
     return written, out.strip().splitlines()[-1]
 
 
-def set_msgstr(project, lang: str, msgid: str, msgstr: str) -> None:
-    catalog = project / "locales" / lang / "LC_MESSAGES" / "messages.po"
-    text = catalog.read_text(encoding="utf-8")
-    changed, count = re.subn(
-        rf'(msgid "{re.escape(msgid)}"\nmsgstr )".*"', rf'\1"{msgstr}"', text, count=1
-    )
-    assert count == 1
-    catalog.write_text(changed, encoding="utf-8")
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    """The set built once for the module; each test changes a copy of it. (Outside any
+    test's warning guard, but a WeasyPrint warning fails its document, so the build too.)"""
+    project = copy_project(tmp_path_factory.mktemp("incremental") / "project")
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        assert generate.main(["--project", str(project), *SET, "--jobs", "1"]) == 0
+    written = re.findall(r"^ok +(\S+) +(\S+)", out.getvalue(), re.M)
+    assert {f"{lang}/{material}" for lang, material in written} == ALL
+    return project
 
 
 @pytest.fixture
-def built(project, capsys):
-    written, _ = build(capsys, project)
-    assert written == ALL
-    return project
+def built(pristine, tmp_path) -> Path:
+    # Times are copied too (copy2): the copy's PDFs and inputs are as the manifest has them.
+    return Path(shutil.copytree(pristine, tmp_path / "project", symlinks=True))
 
 
 def test_nothing_changed_builds_nothing(built, capsys):

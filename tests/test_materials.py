@@ -9,7 +9,7 @@ import pypdfium2
 import pypdfium2.raw as pdfium
 import pytest
 import yaml
-from conftest import ROOT, pdf_text
+from conftest import PT_PER_MM, ROOT, TRIM_MM, pdf_text
 
 import generate
 
@@ -29,8 +29,6 @@ LANGUAGE_ROWS = {
     row["code"]: row
     for row in yaml.safe_load((ROOT / "locales" / "languages.yaml").read_text())["languages"]
 }
-PT_PER_MM = 72 / 25.4
-TRIM_MM = {"card": (85.6, 53.98), "letter": (215.9, 279.4), "tabloid": (279.4, 431.8)}
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +51,7 @@ def test_material_pdf(built, lang, material):
     pdf = pypdfium2.PdfDocument(str(output / lang / f"{material}.pdf"))
     definition = MATERIALS[material]
     assert len(pdf) == definition["pages"]
-    width_mm, height_mm = TRIM_MM[definition["paper"]]
+    width_mm, height_mm = TRIM_MM["us"][definition["paper"]]
     text = ""
     for index in range(len(pdf)):
         page = pdf[index]

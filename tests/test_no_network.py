@@ -10,7 +10,7 @@ import socket
 import urllib.request
 
 import pytest
-from conftest import pdf_text, run_generate, set_nhth_summary
+from conftest import pdf_text, run_generate, set_msgstr, set_nhth_summary
 
 
 @pytest.fixture
@@ -64,13 +64,7 @@ def test_addresses_in_content_print_and_connect_nowhere(project, capsys, listene
 def test_addresses_in_translations_and_templates_connect_nowhere(project, capsys, listener):
     port = listener.getsockname()[1]
     hostile = payloads(port)
-    catalog = project / "locales" / "so" / "LC_MESSAGES" / "messages.po"
-    text = catalog.read_text(encoding="utf-8")
-    changed = re.sub(
-        r'(msgid "Local help"\nmsgstr ).*', rf"\g<1>{json.dumps(hostile[3])}", text, count=1
-    )
-    assert changed != text
-    catalog.write_text(changed, encoding="utf-8")
+    set_msgstr(project, "so", "Local help", hostile[3])
     flyer = project / "templates" / "flyer.html"
     flyer.write_text(
         flyer.read_text().replace("{% block body %}", "{% block body %}" + "".join(hostile), 1)

@@ -17,19 +17,14 @@ import pypdfium2
 import pypdfium2.raw as pdfium
 import pytest
 import yaml
-from conftest import ROOT, run_generate
+from conftest import PT_PER_MM, ROOT, TRIM_MM, run_generate
 
 import generate
 
-PT_PER_MM = 72 / 25.4
 MATERIALS = yaml.safe_load((ROOT / "materials" / "materials.yaml").read_text())["materials"]
 #: Every material printed on a sheet of its own; the card sheet (cut at the office, no
 #: bleed) is the lead's.
 SINGLE_SHEET = {row["id"]: row["paper"] for row in MATERIALS if row["id"] != "wallet-card-sheet"}
-TRIM_MM = {
-    "us": {"card": (85.6, 53.98), "letter": (215.9, 279.4), "tabloid": (279.4, 431.8)},
-    "a4": {"card": (85.6, 53.98), "letter": (210.0, 297.0), "tabloid": (297.0, 420.0)},
-}
 MARK_ROOM_MM = 6  # 5 mm marks and 1 mm of clear paper beyond the bleed
 TITLE_EN = "Human trafficking: where to get help"
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import pypdfium2
 import pytest
-from conftest import run_generate
+from conftest import PT_PER_MM, run_generate
 
 import generate
-
-PT_PER_MM = 72 / 25.4
 
 
 def test_bleed_extends_the_media_box_around_the_trim(project, capsys):
