@@ -283,6 +283,28 @@ def _line_text(line) -> str:
     return "".join(box.text for box, _ in walk(line) if isinstance(box, boxes.TextBox))
 
 
+def _overrun(ancestors, low: float, high: float, vertical: bool, rect, page_box, expect, matrix):
+    """How far something spanning ``low``..``high`` on one axis (vertical or horizontal)
+    runs out of its frame's content box or, when inside it, out of the page's safe area;
+    with where, and the frame's name. ``rect``: its box, for one drawn turned (``matrix``)."""
+    safe = expect.safe_mm * PX_PER_MM
+    frame_name, frame = _frame(ancestors)
+    over = 0.0
+    if frame is not None:
+        start = frame.content_box_y() if vertical else frame.content_box_x()
+        over = max(start - low, high - (start + (frame.height if vertical else frame.width)))
+        where = f"runs out of '{frame_name}'"
+    if over <= TOLERANCE_PX:  # inside its frame; the frame itself may reach the trim
+        where = f"is outside the safe area ({expect.safe_mm} mm inside the trim)"
+        if matrix is None:
+            page = page_box.margin_height() if vertical else page_box.margin_width()
+            over = max(safe - low, high - (page - safe))
+        elif frame is None:  # turned, outside any frame: as drawn on the page
+            over = _outside_safe_area(_on_page(matrix, *rect), page_box, safe)
+        # (A turned frame is held to the safe area as drawn: _transformed_frames.)
+    return over, where, frame_name
+
+
 def _vertical_overflow(
     line, ancestors, number: int, page_box, expect, matrix=None
 ) -> list[Problem]:
@@ -291,23 +313,9 @@ def _vertical_overflow(
     Lines, not text boxes, are measured vertically: a text box is as tall as its font's
     ascent and descent, which may exceed the line height the design asks for.
     """
-    safe = expect.safe_mm * PX_PER_MM
-    line_top, line_bottom = line.position_y, line.position_y + line.height
-    frame_name, frame = _frame(ancestors)
-    over = 0.0
-    if frame is not None:
-        top_limit = frame.content_box_y()
-        bottom_limit = top_limit + frame.height
-        where = f"runs out of '{frame_name}'"
-        over = max(top_limit - line_top, line_bottom - bottom_limit)
-    if over <= TOLERANCE_PX:  # inside its frame; the frame itself may reach the trim
-        where = f"is outside the safe area ({expect.safe_mm} mm inside the trim)"
-        if matrix is None:
-            over = max(safe - line_top, line_bottom - (page_box.margin_height() - safe))
-        elif frame is None:  # turned, outside any frame: the line as drawn on the page
-            rect = (line.position_x, line_top, line.position_x + line.width, line_bottom)
-            over = _outside_safe_area(_on_page(matrix, *rect), page_box, safe)
-        # (A turned frame is held to the safe area as drawn: _transformed_frames.)
+    top, bottom = line.position_y, line.position_y + line.height
+    rect = (line.position_x, top, line.position_x + line.width, bottom)
+    over, where, frame_name = _overrun(ancestors, top, bottom, True, rect, page_box, expect, matrix)
     if over > TOLERANCE_PX and _line_text(line).strip(" \u200b"):
         return [
             Problem(
@@ -519,22 +527,12 @@ def _check_text_box(
     box, ancestors, number: int, page_box, expect: Expectations, full: bool, matrix=None
 ):
     problems = []
-    safe = expect.safe_mm * PX_PER_MM
     lang = box.style["lang"] or ""
-    left_x, right_x = box.position_x, box.position_x + box.width
-    frame_name, frame = _frame(ancestors)
-    over = 0.0
-    if frame is not None:
-        frame_left = frame.content_box_x()
-        over = max(frame_left - left_x, right_x - (frame_left + frame.width))
-        where = f"runs out of '{frame_name}'"
-    if over <= TOLERANCE_PX:  # inside its frame; the frame itself may reach the trim
-        where = f"is outside the safe area ({expect.safe_mm} mm inside the trim)"
-        if matrix is None:
-            over = max(safe - left_x, right_x - (page_box.margin_width() - safe))
-        elif frame is None:  # turned, outside any frame: the box as drawn on the page
-            rect = (left_x, box.position_y, right_x, box.position_y + box.height)
-            over = _outside_safe_area(_on_page(matrix, *rect), page_box, safe)
+    left, right = box.position_x, box.position_x + box.width
+    rect = (left, box.position_y, right, box.position_y + box.height)
+    over, where, frame_name = _overrun(
+        ancestors, left, right, False, rect, page_box, expect, matrix
+    )
     if over > TOLERANCE_PX:
         problems.append(
             Problem(
