@@ -238,7 +238,8 @@ def expected_numbers(material: Material, content: Content) -> tuple[str, ...]:
     for ident in material.resources:
         resource = content.resources[ident]
         numbers += [n for n in (resource.phone, resource.text_number) if n]
-    if content.organisation and content.organisation.phone:
+    # A discreet material does not print the organisation: its name may say what it does.
+    if content.organisation and content.organisation.phone and not material.discreet:
         numbers.append(content.organisation.phone)
     return tuple(dict.fromkeys(numbers))
 

@@ -225,3 +225,24 @@ def test_card_back_shows_pictograms_where_they_fit(built):
             if "pictogram" in ((box.element is not None and box.element.get("class")) or "")
         ]
         assert len(pictures) == (0 if plain[lang] else len(material.signs)), lang
+
+
+def test_organisation_on_the_materials_but_not_the_discreet_card(project, capsys):
+    """The organisation's contact is printed on the flyer, also in Arabic with its address
+    read left to right (not "…MN 55400 123612-555-0100"), and left off the discreet card,
+    whose reader may be searched: the card still builds and checks."""
+    from conftest import run_generate
+
+    (project / "materials" / "local-organisation.yaml").write_text(
+        (ROOT / "materials" / "local-organisation.example.yaml").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    args = ["--project", str(project), "--lang", "ar", "--lang", "en", "--no-previews"]
+    code, out, _ = run_generate(capsys, *args, "--material", "flyer", "--material", "safety-card")
+    assert code == 0, out
+    for lang in ("ar", "en"):
+        flyer = pdf_text(project / "output" / lang / "flyer.pdf")
+        assert "123 Example Ave, Minneapolis, MN 55400" in flyer
+        assert "612-555-0100" in flyer
+        card = pdf_text(project / "output" / lang / "safety-card.pdf")
+        assert "Example Community Center" not in card and "612-555-0100" not in card
