@@ -6,8 +6,8 @@ import datetime
 
 from conftest import ROOT, run_generate
 
-from materialgen.build import Project, load
 from materialgen.content import VERIFIED_MAX_AGE
+from materialgen.project import Project, load
 from materialgen.segment import ZWSP, insert_breaks
 
 
