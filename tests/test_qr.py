@@ -12,7 +12,7 @@ import pytest
 import yaml
 from conftest import ROOT, run_generate
 
-from materialgen.qr import MIN_WIDTH_MM, QUIET_ZONE, qr_svg
+from materialgen.qr import MIN_WIDTH_MM, qr_svg
 
 RESOURCES = {
     row["id"]: row
@@ -73,4 +73,28 @@ def test_qr_code_is_one_path_at_least_15_mm_with_its_quiet_zone():
     assert svg.count("<path") == 1 and 'width="15.00mm"' in svg
     with pytest.raises(ValueError):
         qr_svg(HOTLINE, MIN_WIDTH_MM - 1)
-    assert QUIET_ZONE == 4
+
+
+def test_the_path_draws_segnos_modules_inside_a_four_module_quiet_zone():
+    """Every dark module of the symbol, and nothing else, is one of the path's rectangles,
+    and none lies in the 4-module light margin scanners need (ISO/IEC 18004)."""
+    import re
+
+    import segno
+
+    svg = qr_svg(HOTLINE, 20.0)
+    size = int(re.search(r'viewBox="0 0 (\d+) \1"', svg).group(1))
+    drawn = set()
+    for x, y, run in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\3z", svg):
+        drawn |= {(int(x) + i, int(y)) for i in range(int(run))}
+    symbol = segno.make_qr(HOTLINE, error="m")
+    modules = symbol.symbol_size(border=0)[0]
+    assert size == modules + 2 * 4
+    expected = {
+        (x + 4, y + 4)
+        for y, row in enumerate(symbol.matrix_iter(border=0))
+        for x, dark in enumerate(row)
+        if dark
+    }
+    assert drawn == expected
+    assert all(4 <= x < size - 4 and 4 <= y < size - 4 for x, y in drawn)

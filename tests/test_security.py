@@ -3,7 +3,9 @@ network. The renderer may load only the project's own templates and fonts."""
 
 from __future__ import annotations
 
-import time
+import contextlib
+import re
+import sys
 
 import pytest
 from conftest import ROOT, run_generate, set_nhth_summary
@@ -55,10 +57,41 @@ def render_and_write(layout, tmp_path, head="", body=""):
     ],
 )
 def test_outside_resources_are_blocked(layout, tmp_path, head, body):
-    started = time.monotonic()
-    with pytest.raises(BlockedURL):
+    with watching() as seen, pytest.raises(BlockedURL) as blocked:
         render_and_write(layout, tmp_path, head, body)
-    assert time.monotonic() - started < 5, "a blocked resource must not hang the render"
+    url = re.search(r"(?:file|https?|ftp|data):[^\"')]+", head + body).group()
+    assert str(blocked.value).startswith(f"blocked {url}")
+    # Refused before anything is read or dialled: /dev/urandom, whose reading never ends,
+    # and /etc/passwd are never opened, no connection is attempted.
+    opened = {path for event, path in seen if event == "open"}
+    assert not opened & {"/etc/passwd", "/dev/urandom"}
+    assert not [event for event, _ in seen if event.startswith("socket.")]
+
+
+#: (event, path or address) of the audit events seen while ``watching`` is active.
+_WATCHED: list[list] = []
+
+
+def _audit(event: str, args) -> None:
+    if _WATCHED and (event == "open" or event in ("socket.connect", "socket.getaddrinfo")):
+        target = args[0]
+        if isinstance(target, int):  # a file descriptor already open, not a path
+            return
+        _WATCHED[-1].append((event, str(target)))
+
+
+sys.addaudithook(_audit)  # hooks cannot be removed: this one records only while watching
+
+
+@contextlib.contextmanager
+def watching():
+    """Every file opened and every connection attempted by this process meanwhile."""
+    seen: list = []
+    _WATCHED.append(seen)
+    try:
+        yield seen
+    finally:
+        _WATCHED.remove(seen)
 
 
 def test_symbolic_link_out_of_templates_is_blocked(tmp_path):
