@@ -116,6 +116,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"documents built at once (default: one per core, here {os.cpu_count() or 1})",
     )
     parser.add_argument(
+        "--executor",
+        default="local",
+        metavar="WHERE",
+        help="where documents are built: local (this machine's cores, the default), "
+        "dask-local (a Dask cluster on this machine), or dask://HOST:PORT (an existing Dask "
+        "cluster whose workers have this project at the same path; see README)",
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help="build every document, even those whose inputs did not change since output/ "
@@ -164,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         poster_override=poster_override,
         jobs=args.jobs,
         force=args.force,
+        executor=args.executor,
     )
 
 

@@ -13,8 +13,10 @@ sheet of cards is imposed from its card's PDF as soon as that one is written.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import ctypes
 import dataclasses
+import fcntl
 import multiprocessing
 import os
 import threading
@@ -23,13 +25,16 @@ from pathlib import Path
 
 from . import fonts as fonts_module
 from .catalogs import catalog_warnings, language_status, missing_strings
-from .errors import InputError
+from .errors import InputError, display_path
+from .executors import RECYCLE_AFTER, describe, open_executor
+from .files import DiskFull, FileInTheWay, free_space, make_folder, write_bytes_atomically
+from .manifest import NAME as MANIFEST_NAME
 from .manifest import Manifest, code_fingerprint
 from .pdf import document_date
 from .plan import Plan, Result, Task, catalog_failures, plan
 from .project import Data, Project, load
 from .render import Options
-from .worker import build_one, discard, init_worker
+from .worker import build_one, discard, init_worker, preview_dir, remove_previews
 
 
 @dataclasses.dataclass
@@ -49,6 +54,12 @@ class Request:
     #: caller runs no threads; "forkserver" or "spawn" where it does (a web server), since
     #: forking a threaded process is unsafe. Those workers load the project themselves.
     start_method: str = "fork"
+    #: where documents are built: "local", "dask-local" or "dask://HOST:PORT" (executors.py)
+    executor: str = "local"
+    #: documents a local worker process builds before a fresh one replaces it
+    recycle_after: int = RECYCLE_AFTER
+    #: when another build is writing the same output folder: wait for it (True), or refuse
+    wait: bool = True
 
 
 class Listener:
@@ -77,9 +88,11 @@ class Outcome:
     up_to_date: list[Task]
     #: per document of the request, built or up to date: strings printed in English
     printed: list[Result]
-    gallery: Path
+    gallery: Path | None
     wall: float
     cancelled: bool = False
+    #: why the build stopped before the end (the disk is full), else None
+    stopped: str | None = None
 
     @property
     def failed(self) -> list[Result]:
@@ -87,7 +100,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.cancelled
+        return not self.failed and not self.cancelled and not self.stopped
 
 
 def build(
@@ -96,8 +109,40 @@ def build(
     listener: Listener | None = None,
     cancel: threading.Event | None = None,
 ) -> Outcome:
-    """Build what ``request`` asks for and is not up to date; see the module docstring."""
+    """Build what ``request`` asks for and is not up to date; see the module docstring.
+    One build at a time writes an output folder (``output_lock``)."""
     listener = listener or Listener()
+    with output_lock(project.output, request.wait, listener):
+        return _build(project, request, listener, cancel)
+
+
+@contextlib.contextmanager
+def output_lock(output: Path, wait: bool, listener: Listener):
+    """Hold a lock on the output folder itself (fcntl.flock of the folder: no lock file to
+    leave behind) while a build reads and writes it: a second build into it waits, or is
+    refused when it may not wait. The lock goes with the process, however that one ends."""
+    try:
+        make_folder(output)
+    except FileInTheWay as error:
+        raise InputError(str(error)) from None
+    handle = os.open(output, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            message = f"another build is writing {display_path(output)}"
+            if not wait:
+                raise InputError(
+                    f"{message}: wait for it to finish, or choose another --output"
+                ) from None
+            listener.warning(f"{message}: waiting for it to finish")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
+
+
+def _build(project, request, listener, cancel) -> Outcome:
     started = time.perf_counter()
     organisation = request.organisation
     default_organisation = project.materials_dir / "local-organisation.yaml"
@@ -139,14 +184,20 @@ def build(
         results[task] = result
         listener.finished(task, result)
     jobs = request.jobs or os.cpu_count() or 1
+    stopped = None
     for task, result in run(ledger, request, to_build, jobs, cancel):
         results[task] = result
+        stopped = stopped or result.stop
         listener.finished(task, result)
-    ledger.save()
+    gallery = None
+    try:
+        ledger.save()
+        gallery = _write_gallery(project, data, list(results.values()))
+    except DiskFull as error:  # the manifest on the disk is still the previous one, whole
+        stopped = stopped or str(error)
     cancelled = bool(cancel and cancel.is_set() and any(t not in results for t in to_build))
     up_to_date = [task for task in tasks if task not in results and task not in stale]
     printed = list(results.values()) + _noted(up_to_date, manifest, data)
-    gallery = _write_gallery(project, data, list(results.values()))
     return Outcome(
         data,
         langs,
@@ -157,6 +208,7 @@ def build(
         gallery,
         time.perf_counter() - started,
         cancelled,
+        stopped,
     )
 
 
@@ -216,9 +268,10 @@ def run(
     jobs: int,
     cancel: threading.Event | None = None,
 ):
-    """Build the stale tasks, yielding (task, Result) as each is finished. A sheet is
-    submitted as soon as its card is written, and fails without trying when its card failed.
-    Once ``cancel`` is set, nothing more is started; what is running finishes."""
+    """Build the stale tasks, yielding (task, Result) as each is finished and written. A
+    sheet is submitted as soon as its card is written, and fails without trying when its
+    card failed. Once ``cancel`` is set, or a document could not be written for want of
+    space, nothing more is started; what is running finishes."""
     if not to_build:
         return
     by_key = {task.key: task for task in to_build}
@@ -231,73 +284,139 @@ def run(
         else:
             ready.append(task)
     ready.sort(key=ledger.cost, reverse=True)
+    project, data, options = ledger.project, ledger.data, ledger.options
+    stop: list[str] = []
+    room = headroom(project.output, len(to_build))
 
-    def cancelled() -> bool:
-        return cancel is not None and cancel.is_set()
+    def halted() -> bool:
+        return bool(stop) or (cancel is not None and cancel.is_set())
 
-    def memory_of(task: Task) -> dict:
-        """What the build remembers of a document; for a sheet, of its card (just built,
-        or up to date), whose scales it prints."""
-        return ledger.manifest.memory(task.card or task.key)
+    def arguments(task: Task) -> tuple:
+        """What ``build_one`` needs besides the worker's project: what the build remembers
+        of the document (for a sheet, of its card, whose scales it prints) and, for a
+        sheet, its card's PDF."""
+        memory = ledger.manifest.memory(task.card or task.key)
+        card = None
+        if task.card:
+            lang, material = task.card.split("/")
+            card = project.pdf_path(lang, material).read_bytes()
+        return task, memory, card
 
     def finish(task: Task, result: Result):
-        """The result, recorded; then the sheets that were waiting for it, as (task, None)
-        when they can be built now, or (task, Result) when they fail with it."""
+        """The result, written and recorded; then the sheets that were waiting for it, as
+        (task, None) when they can be built now, or (task, Result) when they fail with it."""
+        store(project, task, result, room)
+        if result.stop:
+            stop.append(result.stop)
         ledger.finished(task, result)
         yield task, result
         for sheet in sheets.pop(task, ()):
             if result.ok:
                 yield sheet, None
             else:
-                discard(ledger.project.pdf_path(sheet.lang, sheet.material))
+                discard(project.pdf_path(sheet.lang, sheet.material))
                 failed = Result(sheet.lang, sheet.material, problems=["its card failed"])
                 yield from finish(sheet, failed)
 
-    project, data, options = ledger.project, ledger.data, ledger.options
-    if jobs <= 1 or len(to_build) <= 1:
+    if request.executor == "local" and (jobs <= 1 or len(to_build) <= 1):
         init_worker(project, data, options)
         queue = list(ready)
-        while queue and not cancelled():
+        while queue and not halted():
             task = queue.pop(0)
-            for follower, result in finish(task, build_one(task, memory_of(task))):
+            for follower, result in finish(task, build_one(*arguments(task))):
                 if result is None:
                     queue.insert(0, follower)
                 else:
                     yield follower, result
         return
-    if request.start_method == "fork":
+    if request.executor == "local" and request.start_method == "fork":
         # Workers are forked from this process once WeasyPrint is imported here (fontconfig
         # isolated first): each starts at once, with everything loaded, instead of a new
-        # Python importing it all again. Nothing here has laid anything out or started a
-        # thread yet.
+        # Python importing it all again. Nothing here has laid anything out yet.
         fonts_module.isolate(project.fonts_dir)
         import weasyprint  # noqa: F401
 
-        initializer, initargs = init_worker, (project, data, options)
+        local_setup = (init_worker, (project, data, options))
     else:
-        initializer, initargs = _init_loading_worker, (project, request)
-    context = multiprocessing.get_context(request.start_method)
-    with concurrent.futures.ProcessPoolExecutor(
-        max_workers=min(jobs, len(to_build)),
-        mp_context=context,
-        initializer=initializer,
-        initargs=initargs,
-    ) as pool:
-        running = {pool.submit(build_one, task, memory_of(task)): task for task in ready}
+        local_setup = (_init_loading_worker, (project, request))
+    setup_key = f"{os.getpid()}-{id(ledger)}-{time.time()}"
+    with open_executor(
+        request.executor,
+        min(jobs, len(to_build)),
+        setup_key,
+        local_setup,
+        (_init_loading_worker, (project, request)),
+        project.root,
+        context=multiprocessing.get_context(request.start_method),
+        recycle_after=request.recycle_after,
+    ) as executor:
+        running = {executor.submit(build_one, *arguments(task)): task for task in ready}
         while running:
             done, _ = concurrent.futures.wait(
                 running, timeout=0.2, return_when=concurrent.futures.FIRST_COMPLETED
             )
-            if cancelled():
+            if halted():
                 for future in [f for f in running if f.cancel()]:
                     running.pop(future)
             for future in done:
                 if future not in running:
                     continue
-                for follower, result in finish(running.pop(future), future.result()):
+                task = running.pop(future)
+                for follower, result in finish(task, _result_of(future, task)):
                     if result is None:
-                        if not cancelled():
-                            future = pool.submit(build_one, follower, memory_of(follower))
+                        if not halted():
+                            future = executor.submit(build_one, *arguments(follower))
                             running[future] = follower
                     else:
                         yield follower, result
+
+
+def _result_of(future: concurrent.futures.Future, task: Task) -> Result:
+    """The future's Result; a call that raised (its worker died) fails its document only."""
+    try:
+        return future.result()
+    except Exception as error:
+        return Result(task.lang, task.material, problems=[describe(error)])
+
+
+def headroom(output: Path, documents: int) -> int:
+    """Bytes kept free while documents are written, so that the manifest can still be
+    saved when the disk is full: twice its size (the new one is written beside the old),
+    with about 3 kB more per document."""
+    try:
+        size = (output / MANIFEST_NAME).stat().st_size
+    except OSError:
+        size = 0
+    return 2 * (size + 3000 * documents) + 32_000
+
+
+def store(project: Project, task: Task, result: Result, room: int = 0) -> None:
+    """Write what a worker made: its PDF, then the previews of its pages. The engine is the
+    only writer of the output folder, wherever the workers run. A document that failed, or
+    could not be written, leaves nothing behind, not even an older PDF. A PDF that would
+    leave less than ``room`` bytes free is not written: the disk is full."""
+    target = project.pdf_path(task.lang, task.material)
+    pdf, pngs = result.pdf, result.pngs
+    result.pdf, result.pngs = None, []  # written once, not kept for the whole run
+    try:
+        if result.ok and pdf is not None:
+            make_folder(target.parent)
+            needed = len(pdf) + sum(map(len, pngs)) + room
+            free = free_space(target.parent)
+            if free < needed:
+                raise DiskFull(target, needed, free)
+            write_bytes_atomically(target, pdf)
+            result.path = target
+            remove_previews(target)
+            for page, png in enumerate(pngs, 1):
+                path = preview_dir(target) / f"{target.stem}-{page}.png"
+                write_bytes_atomically(path, png)
+                result.previews.append(path)
+    except FileInTheWay as error:
+        result.problems.append(str(error))
+    except DiskFull as error:
+        result.problems.append(str(error))
+        result.stop = str(error)
+    if not result.ok:
+        result.path, result.previews = None, []
+        discard(target)

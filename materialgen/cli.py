@@ -58,6 +58,7 @@ def generate(
     poster_override=None,
     jobs: int | None = None,
     force: bool = False,
+    executor: str = "local",
     out=print,
     err=None,
     progress: bool | None = None,
@@ -73,6 +74,7 @@ def generate(
         poster_override=poster_override,
         jobs=jobs,
         force=force,
+        executor=executor,
     )
     if options is not None:
         request.options = options
@@ -93,6 +95,19 @@ def generate(
         lines.close()
     for line in report.language_notes(outcome.data, outcome.printed, outcome.langs):
         out(line)
-    out(f"gallery: {display_path(outcome.gallery)}")
+    if outcome.gallery:
+        out(f"gallery: {display_path(outcome.gallery)}")
     out(report.timing_line(list(outcome.results.values()), len(outcome.up_to_date), outcome.wall))
+    if outcome.stopped:
+        err(stopped_line(outcome.stopped, outcome))
     return 0 if outcome.ok else 1
+
+
+def stopped_line(reason: str, outcome) -> str:
+    """Why a build stopped before the end, and what to do about it."""
+    built = sum(1 for result in outcome.results.values() if result.ok)
+    missing = len(outcome.tasks) - built - len(outcome.up_to_date)
+    return (
+        f"error: {reason}; stopped with {built} document(s) written and {missing} not: "
+        "free some space and run again, only what is missing will be built"
+    )

@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
-from .files import write_text_atomically
+from .files import FileInTheWay, write_text_atomically
 from .preview import png_size
 from .render import template_environment
 from .report import type_sizes
@@ -63,9 +63,11 @@ def record(result, output: Path) -> dict:
 def save_records(output: Path, results) -> None:
     for result in results:
         target = output / result.lang / "preview" / f"{result.material}.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
         item = record(result, output)
-        write_text_atomically(target, json.dumps(item, ensure_ascii=False, indent=1))
+        try:
+            write_text_atomically(target, json.dumps(item, ensure_ascii=False, indent=1))
+        except FileInTheWay:  # the document's own line already says so
+            continue
 
 
 def load_records(output: Path, languages) -> list[dict]:

@@ -46,6 +46,8 @@ class Result:
     plain: list[str] = dataclasses.field(default_factory=list)  # frames without their pictures
     floors: dict = dataclasses.field(default_factory=dict)  # of the plain frames
     problems: list[str] = dataclasses.field(default_factory=list)
+    #: why the whole run must stop after this document (the disk is full), else None
+    stop: str | None = None
     missing: dict = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
     previews: list[Path] = dataclasses.field(default_factory=list)
@@ -55,6 +57,9 @@ class Result:
     )
     #: what the document was made from, for the manifest: files read, catalog entries used
     inputs: dict = dataclasses.field(default_factory=dict)
+    #: what a worker made, until the engine writes it: the PDF, its pages' previews (PNG)
+    pdf: bytes | None = dataclasses.field(default=None, repr=False)
+    pngs: list[bytes] = dataclasses.field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:

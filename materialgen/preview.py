@@ -54,27 +54,35 @@ def render_pages(
     """Write ``<stem>-<page>.png`` for each page of ``pdf`` (a path, or the PDF's bytes
     already in memory) into ``target_dir``; ``dpi`` None sizes them as previews, with
     ``long_side`` pixels. Returns the paths written."""
-    import pypdfium2
-
     if stem is None:
         stem = pdf.stem
     target_dir.mkdir(parents=True, exist_ok=True)
     written = []
+    for index, png in enumerate(page_pngs(pdf, dpi, long_side), 1):
+        path = target_dir / f"{stem}-{index}.png"
+        with atomic_output(path) as handle:
+            handle.write(png)
+        written.append(path)
+    return written
+
+
+def page_pngs(pdf: Path | bytes, dpi=None, long_side: int = LONG_SIDE_PX) -> list[bytes]:
+    """Each page of ``pdf`` as a PNG (see ``render_pages``)."""
+    import pypdfium2
+
+    pngs = []
     document = pypdfium2.PdfDocument(pdf if isinstance(pdf, bytes) else str(pdf))
     try:
         for index in range(len(document)):
             page = document[index]
             scale = preview_scale(*page.get_size(), long_side) if dpi is None else dpi / 72
             bitmap = page.render(scale=scale, rev_byteorder=True)  # RGB, white background
-            path = target_dir / f"{stem}-{index + 1}.png"
-            with atomic_output(path) as handle:
-                handle.write(encode_png(bitmap.buffer, bitmap.width, bitmap.height, bitmap.stride))
-            written.append(path)
+            pngs.append(encode_png(bitmap.buffer, bitmap.width, bitmap.height, bitmap.stride))
             bitmap.close()
             page.close()
     finally:
         document.close()
-    return written
+    return pngs
 
 
 def encode_png(pixels, width: int, height: int, stride: int) -> bytes:

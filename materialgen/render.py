@@ -124,11 +124,36 @@ class Renderer:
         for name in self.env.list_templates(extensions=["html"]):
             try:
                 self.env.get_template(name)
+                errors += self._reference_errors(name)
             except jinja2.TemplateSyntaxError as error:
                 path = Path(error.filename or self.templates_dir / name)
                 errors.append(InputError(f"template error: {error.message}", path, error.lineno))
             except InputError as error:
                 errors.append(error)
+        return errors
+
+    def _reference_errors(self, name: str) -> list[InputError]:
+        """Each extends, include or import of ``name`` that names no template of
+        templates/ (a path leading out of it, a misspelt name), at its line."""
+        from jinja2 import nodes
+
+        source, filename, _ = self.env.loader.get_source(self.env, name)
+        errors = []
+        kinds = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
+        for node in self.env.parse(source).find_all(kinds):
+            names = node.template.as_const() if isinstance(node.template, nodes.Const) else None
+            for reference in [names] if isinstance(names, str) else names or ():
+                try:
+                    self.env.loader.get_source(self.env, reference)
+                except jinja2.TemplateNotFound:
+                    errors.append(
+                        InputError(
+                            f"template error: '{reference}' is not a template of "
+                            f"{self.templates_dir.name}/",
+                            filename,
+                            node.lineno,
+                        )
+                    )
         return errors
 
     @functools.cache  # noqa: B019 (one renderer per process; templates do not change)
@@ -212,6 +237,11 @@ class Renderer:
             raise InputError(f"template error: {error.message}", path, error.lineno) from None
         except (jinja2.UndefinedError, TypeError, ValueError, KeyError) as error:
             raise InputError(f"template error: {error}", *self._template_line(error)) from None
+        except jinja2.TemplateNotFound as error:  # a name computed while rendering
+            raise InputError(
+                f"template error: '{error.name}' is not a template of {self.templates_dir.name}/",
+                *self._template_line(error),
+            ) from None
 
     def _template_line(self, error: Exception) -> tuple[Path | None, int | None]:
         """The innermost template frame of a rendering error's traceback."""

@@ -53,7 +53,8 @@ class LineDict(dict):
 
     def __init__(self):
         super().__init__()
-        self.lines: dict = {}
+        self.lines: dict = {}  # of each value
+        self.key_lines: dict = {}  # of each key (a list's items start on the next line)
 
 
 class LineList(list):
@@ -118,6 +119,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
             raise InputError(f"duplicate key '{key}'", loader.name, key_line)
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.lines[key] = value_node.start_mark.line + 1
+        mapping.key_lines[key] = key_line
     return mapping
 
 
@@ -222,7 +224,12 @@ def records_from(
     items = data[key]
     if not isinstance(items, LineList):
         raise InputError(f"'{key}' must be a list", path, data.lines[key])
-    errors: list[InputError] = []
+    # A misspelt or misplaced top-level key would otherwise be ignored without a word.
+    errors: list[InputError] = [
+        InputError(f"unknown top-level key '{shorten(str(name))}' (known: {key})", path, line)
+        for name, line in data.key_lines.items()
+        if name != key
+    ]
     records = []
     seen: dict[object, int] = {}
     for item, line in zip(items, items.lines, strict=True):

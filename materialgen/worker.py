@@ -8,8 +8,10 @@ another's. Worker processes call ``init_worker`` once and ``build_one`` per docu
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
+import io
 import time
 import traceback
 from pathlib import Path
@@ -18,7 +20,6 @@ from . import fonts as fonts_module
 from .catalogs import Translator, locate
 from .content import Content, Material
 from .errors import InputError, display_path
-from .files import atomic_output
 from .pdf import pdf_settings
 from .plan import Result, Task
 from .project import Data, Project
@@ -51,19 +52,21 @@ class Worker:
         # it again after each document (_release_memory), which made layouts slower.
         gc.freeze()
 
-    def build(self, task: Task, memory: dict | None = None) -> Result:
-        """Build one document; ``memory``: the scales and fills copyfitting chose last time."""
+    def build(self, task: Task, memory: dict | None = None, card: bytes | None = None) -> Result:
+        """Build one document; ``memory``: the scales and fills copyfitting chose last time;
+        ``card``: for a sheet, its card's PDF. Nothing is written here: the PDF and its
+        previews come back in the result (``pdf``, ``pngs``), and the engine, the one writer
+        of the output folder, writes them, wherever this worker runs."""
         from .layout import BlockedURL
 
         started = time.perf_counter()
         material = self.data.content.materials[task.material]
         result = Result(task.lang, task.material)
-        target = self.project.pdf_path(task.lang, task.material)
         sections = self.sections(task.section_langs)
         self.layout.fetcher.fetched.clear()
         try:
             if material.impose:
-                self.impose(material, task, target, result)
+                self.impose(material, task, card, result)
                 # What is printed is the card: its scales and plain frames.
                 result.fits = dict((memory or {}).get("fits") or {})
                 result.plain = list((memory or {}).get("plain") or [])
@@ -75,11 +78,10 @@ class Worker:
                 result.pages = len(fitted.document.pages)
                 result.problems = self.explain(fitted, sections)
                 if result.ok:
-                    result.path = self.write(fitted.document, target, result.problems)
+                    result.pdf = self.write(fitted.document, result.problems)
                     result.inputs = self.inputs(material, sections)
-            _remove_previews(target)
-            if result.path and self.options.previews:
-                result.previews = self.preview(result.path, imposed=bool(material.impose))
+            if result.pdf and self.options.previews:
+                result.pngs = self.preview(result.pdf, imposed=bool(material.impose))
         except (InputError, BlockedURL) as error:  # BlockedURL: a BaseException, see layout.py
             result.problems.append(str(error))
         except Exception as error:
@@ -88,8 +90,7 @@ class Worker:
                 traceback.format_exc() if debug else f"{type(error).__name__}: {error}"
             )
         if not result.ok:
-            result.path = None
-            discard(target)
+            result.pdf, result.pngs = None, []
         for section in sections:
             for key, reason in section.translator.missing.items():
                 result.missing[(section.language.code, *key)] = reason
@@ -201,30 +202,28 @@ class Worker:
             )
         )
 
-    def write(self, document, target: Path, problems: list[str]) -> Path | None:
-        """Write the PDF; a WeasyPrint warning while writing fails it, and nothing is left."""
+    def write(self, document, problems: list[str]) -> bytes | None:
+        """The PDF's bytes; a WeasyPrint warning while writing fails it."""
         warnings: list[str] = []
-        try:
-            with atomic_output(target) as handle:
-                self.layout.write(document, handle, warnings)
-                if warnings:
-                    raise _Discard
-        except _Discard:
+        buffer = io.BytesIO()
+        self.layout.write(document, buffer, warnings)
+        if warnings:
             problems.extend(f"WeasyPrint: {w}" for w in warnings)
             return None
-        return target
+        return buffer.getvalue()
 
-    def impose(self, material: Material, task: Task, target: Path, result: Result) -> None:
+    def impose(self, material: Material, task: Task, card: bytes | None, result: Result) -> None:
         """Place the card's checked PDF ten times on a sheet (impose.py)."""
         from .impose import impose
 
-        source = self.project.pdf_path(task.lang, material.impose)
+        if card is None:
+            raise InputError(f"the card {task.card} was not given to impose")
         paper = PAPER[(material.paper, self.options.paper)]
-        with atomic_output(target) as handle:
-            result.pages = impose(source, handle, paper, task.lang)
+        buffer = io.BytesIO()
+        result.pages = impose(io.BytesIO(card), buffer, paper, task.lang)
         if result.pages != material.pages:
             raise InputError(f"{result.pages} pages instead of {material.pages}")
-        result.path = target
+        result.pdf = buffer.getvalue()
         result.inputs = {"files": [], "catalogs": {}}
 
     def inputs(self, material: Material, sections: list[Section]) -> dict:
@@ -244,16 +243,10 @@ class Worker:
             },
         }
 
-    def preview(self, pdf: Path, imposed: bool = False) -> list[Path]:
-        from .preview import LONG_SIDE_PX, SHEET_LONG_SIDE_PX, render_pages
+    def preview(self, pdf: bytes, imposed: bool = False) -> list[bytes]:
+        from .preview import LONG_SIDE_PX, SHEET_LONG_SIDE_PX, page_pngs
 
-        return render_pages(
-            pdf, preview_dir(pdf), long_side=SHEET_LONG_SIDE_PX if imposed else LONG_SIDE_PX
-        )
-
-
-class _Discard(Exception):
-    """Raised inside an atomic write to leave the target as it was."""
+        return page_pngs(pdf, long_side=SHEET_LONG_SIDE_PX if imposed else LONG_SIDE_PX)
 
 
 _worker: Worker | None = None
@@ -264,10 +257,10 @@ def init_worker(project: Project, data: Data, options: Options) -> None:
     _worker = Worker(project, data, options)
 
 
-def build_one(task: Task, memory: dict) -> Result:
+def build_one(task: Task, memory: dict, card: bytes | None = None) -> Result:
     """Build one document in this worker process (see ``init_worker``)."""
     try:
-        return _worker.build(task, memory)
+        return _worker.build(task, memory, card)
     finally:
         _release_memory()
 
@@ -293,7 +286,7 @@ def preview_dir(pdf: Path) -> Path:
     return pdf.parent / "preview"
 
 
-def _remove_previews(pdf: Path) -> None:
+def remove_previews(pdf: Path) -> None:
     # "<stem>-<page>.png" only: wallet-card's must not take wallet-card-sheet's with them.
     for stale in preview_dir(pdf).glob(f"{pdf.stem}-[0-9]*.png"):
         stale.unlink()
@@ -301,8 +294,9 @@ def _remove_previews(pdf: Path) -> None:
 
 def discard(pdf: Path) -> None:
     """A document that failed leaves nothing behind: not its old PDF, not its previews."""
-    pdf.unlink(missing_ok=True)
-    _remove_previews(pdf)
+    with contextlib.suppress(NotADirectoryError):  # a file where its folder should be
+        pdf.unlink(missing_ok=True)
+        remove_previews(pdf)
 
 
 def _located(problem, sections) -> str:
