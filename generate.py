@@ -4,6 +4,7 @@
 python generate.py                      every material in every language
 python generate.py --lang so --lang hmn only Somali and Hmong
 python generate.py --material flyer     only the flyer
+python generate.py batch ORGS_DIR       one set per organisation file of ORGS_DIR
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 from materialgen import PROJECT_ROOT, translate
-from materialgen.cli import generate
+from materialgen.cli import generate, generate_batch
 from materialgen.project import Project
 from materialgen.render import Options
 
@@ -22,9 +23,9 @@ from materialgen.render import Options
 PRINT_SHOP_BLEED_MM = 3.0
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None, batch: bool = False) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="generate.py",
+        prog="generate.py batch" if batch else "generate.py",
         description="Build the wallet cards, card sheets, discreet cards, flyers (also with "
         "tear-off tabs) and posters, in every language "
         "of locales/languages.yaml, into output/<lang>/<material>.pdf. Each document is checked "
@@ -60,13 +61,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated languages every poster shows beside its own "
         "(default from materials.yaml: en,es); empty for single-language posters",
     )
-    parser.add_argument(
-        "--organisation",
-        type=Path,
-        metavar="FILE",
-        help="local organisation block to print (default: "
-        "materials/local-organisation.yaml when it exists)",
-    )
+    if batch:
+        parser.description = (
+            "A coalition's batch: one set of documents per organisation file of ORGS_DIR, "
+            "into output/<file stem>/<lang>/<material>.pdf, with a zip per organisation and "
+            "one gallery; documents that do not show the organisation (the discreet card) are "
+            "built once per language and shared. An organisation file that fails does not "
+            "stop the others."
+        )
+        parser.add_argument("orgs_dir", type=Path, metavar="ORGS_DIR")
+    else:
+        parser.add_argument(
+            "--organisation",
+            type=Path,
+            metavar="FILE",
+            help="local organisation block to print (default: "
+            "materials/local-organisation.yaml when it exists)",
+        )
     parser.add_argument(
         "--print-shop",
         action="store_true",
@@ -147,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in translate.COMMANDS:
         return translate.main(argv)
-    args = parse_args(argv)
+    batch = bool(argv) and argv[0] == "batch"
+    args = parse_args(argv[1:] if batch else argv, batch)
     project = Project(args.project.resolve(), args.output)
     poster_override = None
     if args.poster_languages is not None:
@@ -163,6 +175,18 @@ def main(argv: list[str] | None = None) -> int:
         debug=args.debug,
         previews=not args.no_previews,
     )
+    if batch:
+        return generate_batch(
+            project,
+            args.orgs_dir,
+            langs=args.lang,
+            materials=args.material,
+            options=options,
+            poster_override=poster_override,
+            jobs=args.jobs,
+            force=args.force,
+            executor=args.executor,
+        )
     return generate(
         project,
         organisation=args.organisation,

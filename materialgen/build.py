@@ -31,7 +31,7 @@ from .files import DiskFull, FileInTheWay, free_space, make_folder, write_bytes_
 from .manifest import NAME as MANIFEST_NAME
 from .manifest import Manifest, code_fingerprint
 from .pdf import document_date
-from .plan import Plan, Result, Task, catalog_failures, plan
+from .plan import Plan, Result, Task, catalog_failures, pdf_path, plan
 from .project import Data, Project, load
 from .render import Options
 from .worker import build_one, discard, init_worker, preview_dir, remove_previews
@@ -60,6 +60,8 @@ class Request:
     recycle_after: int = RECYCLE_AFTER
     #: when another build is writing the same output folder: wait for it (True), or refuse
     wait: bool = True
+    #: a batch (batch.py): organisation files by stem, one set of documents each
+    organisations: dict[str, Path] | None = None
 
 
 class Listener:
@@ -93,6 +95,10 @@ class Outcome:
     cancelled: bool = False
     #: why the build stopped before the end (the disk is full), else None
     stopped: str | None = None
+    #: a batch: the organisation files that failed to load, with their errors
+    org_errors: dict = dataclasses.field(default_factory=dict)
+    #: a batch: each organisation's zip
+    zips: dict = dataclasses.field(default_factory=dict)
 
     @property
     def failed(self) -> list[Result]:
@@ -146,10 +152,11 @@ def _build(project, request, listener, cancel) -> Outcome:
     started = time.perf_counter()
     organisation = request.organisation
     default_organisation = project.materials_dir / "local-organisation.yaml"
-    if organisation is None and default_organisation.is_file():
+    batch = request.organisations is not None
+    if organisation is None and default_organisation.is_file() and not batch:
         organisation = default_organisation
     request = dataclasses.replace(request, organisation=organisation)
-    data = load(project, organisation, [*(request.langs or []), *(request.poster_override or [])])
+    data, org_errors = _load(project, request)
     materials = request.materials or list(data.content.materials)
     unknown = [m for m in materials if m not in data.content.materials]
     if unknown:
@@ -165,7 +172,8 @@ def _build(project, request, listener, cancel) -> Outcome:
     for warning in data.warnings:
         listener.warning(str(warning))
     langs = request.langs or list(data.languages)
-    tasks = plan(data, langs, materials, request.poster_override)
+    orgs = list(data.organisations) if batch else None
+    tasks = plan(data, langs, materials, request.poster_override, orgs)
     manifest = Manifest.load(project.output, project.root, code_fingerprint())
     ledger = Plan(project, data, options, manifest)
     failed = dict(catalog_failures(data, tasks))
@@ -179,7 +187,7 @@ def _build(project, request, listener, cancel) -> Outcome:
     listener.planned(tasks, to_build)
     results: dict[Task, Result] = {}
     for task, result in failed.items():
-        discard(project.pdf_path(task.lang, task.material))
+        discard(pdf_path(project, task))
         manifest.forget(task.key)
         results[task] = result
         listener.finished(task, result)
@@ -189,14 +197,16 @@ def _build(project, request, listener, cancel) -> Outcome:
         results[task] = result
         stopped = stopped or result.stop
         listener.finished(task, result)
-    gallery = None
+    gallery, zips = None, {}
+    cancelled = bool(cancel and cancel.is_set() and any(t not in results for t in to_build))
+    up_to_date = [task for task in tasks if task not in results and task not in stale]
     try:
         ledger.save()
+        if batch and not stopped:
+            zips = _finish_batch(project, tasks, results, up_to_date, orgs, manifest)
         gallery = _write_gallery(project, data, list(results.values()))
     except DiskFull as error:  # the manifest on the disk is still the previous one, whole
         stopped = stopped or str(error)
-    cancelled = bool(cancel and cancel.is_set() and any(t not in results for t in to_build))
-    up_to_date = [task for task in tasks if task not in results and task not in stale]
     printed = list(results.values()) + _noted(up_to_date, manifest, data)
     return Outcome(
         data,
@@ -209,14 +219,47 @@ def _build(project, request, listener, cancel) -> Outcome:
         time.perf_counter() - started,
         cancelled,
         stopped,
+        org_errors,
+        zips,
     )
+
+
+def _load(project: Project, request: Request) -> tuple[Data, dict]:
+    """The project's data; in a batch, with each organisation that loads, and the errors
+    of those that do not (by stem)."""
+    langs = [*(request.langs or []), *(request.poster_override or [])]
+    data = load(project, request.organisation, langs)
+    if request.organisations is None:
+        return data, {}
+    from .batch import load_organisations
+
+    data.organisations, errors = load_organisations(request.organisations, data.languages)
+    return data, errors
+
+
+def _finish_batch(project, tasks, results, up_to_date, orgs, manifest) -> dict:
+    """Link the shared documents into each organisation's folder; zip each set."""
+    from .batch import share, write_zip
+
+    ok = {task.key for task in up_to_date} | {t.key for t, r in results.items() if r.ok}
+    shared = [task.key for task in tasks if task.org is None]
+    share(project.output, shared, orgs, ok)
+    zips = {}
+    for org in orgs:
+        members = [
+            (task.key.removeprefix(f"{org}/"), manifest.documents[task.key]["pdf"]["sha256"])
+            for task in tasks
+            if task.key in ok and task.org in (org, None)
+        ]
+        zips[org] = write_zip(project.output, org, members)
+    return zips
 
 
 def _noted(up_to_date: list[Task], manifest: Manifest, data: Data) -> list[Result]:
     """The strings the up-to-date documents print in English, from what they recorded."""
     noted = []
     for task in up_to_date:
-        result = Result(task.lang, task.material)
+        result = Result(task.lang, task.material, org=task.org)
         for code, used in manifest.documents[task.key]["inputs"]["catalogs"].items():
             keys = manifest.keysets.get(used["keys"], [])
             for key, reason in missing_strings(keys, data.catalogs.get(code)).items():
@@ -255,9 +298,7 @@ def hb_subset_missing() -> bool:
 def _init_loading_worker(project: Project, request: Request) -> None:
     """A worker started without this process's memory (forkserver, spawn) loads the
     project itself: the same files give the same ``Data``."""
-    data = load(
-        project, request.organisation, [*(request.langs or []), *(request.poster_override or [])]
-    )
+    data, _ = _load(project, request)
     init_worker(project, data, request.options)
 
 
@@ -296,15 +337,13 @@ def run(
         of the document (for a sheet, of its card, whose scales it prints) and, for a
         sheet, its card's PDF."""
         memory = ledger.manifest.memory(task.card or task.key)
-        card = None
-        if task.card:
-            lang, material = task.card.split("/")
-            card = project.pdf_path(lang, material).read_bytes()
+        card = (project.output / f"{task.card}.pdf").read_bytes() if task.card else None
         return task, memory, card
 
     def finish(task: Task, result: Result):
         """The result, written and recorded; then the sheets that were waiting for it, as
         (task, None) when they can be built now, or (task, Result) when they fail with it."""
+        result.org = task.org
         store(project, task, result, room)
         if result.stop:
             stop.append(result.stop)
@@ -314,7 +353,7 @@ def run(
             if result.ok:
                 yield sheet, None
             else:
-                discard(project.pdf_path(sheet.lang, sheet.material))
+                discard(pdf_path(project, sheet))
                 failed = Result(sheet.lang, sheet.material, problems=["its card failed"])
                 yield from finish(sheet, failed)
 
@@ -395,7 +434,7 @@ def store(project: Project, task: Task, result: Result, room: int = 0) -> None:
     only writer of the output folder, wherever the workers run. A document that failed, or
     could not be written, leaves nothing behind, not even an older PDF. A PDF that would
     leave less than ``room`` bytes free is not written: the disk is full."""
-    target = project.pdf_path(task.lang, task.material)
+    target = pdf_path(project, task)
     pdf, pngs = result.pdf, result.pngs
     result.pdf, result.pngs = None, []  # written once, not kept for the whole run
     try:

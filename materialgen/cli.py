@@ -103,6 +103,66 @@ def generate(
     return 0 if outcome.ok else 1
 
 
+def generate_batch(project: Project, orgs_dir, *, out=print, err=None, progress=None, **fields):
+    """``generate.py batch``: every organisation file of ``orgs_dir``, in one run; a
+    summary per organisation. Returns the exit code."""
+    from .batch import organisation_files
+
+    err = err or (lambda text: print(text, file=sys.stderr))
+    options = fields.pop("options", None)
+    request = Request(**fields)
+    if options is not None:
+        request.options = options
+    if progress is None:
+        progress = out is print and sys.stdout.isatty()
+    lines = _Lines(out, err, progress)
+    try:
+        request.organisations = organisation_files(orgs_dir)
+        outcome = build(project, request, lines)
+    except (InputError, InputErrors) as error:
+        if request.options.debug:
+            traceback.print_exc()
+        errors = error.errors if isinstance(error, InputErrors) else [error]
+        for item in errors:
+            err(f"error: {item}")
+        err(f"{len(errors)} error(s); nothing was written.")
+        return 1
+    finally:
+        lines.close()
+    for line in report.language_notes(outcome.data, outcome.printed, outcome.langs):
+        out(line)
+    for line in batch_summary(request.organisations, outcome):
+        out(line)
+    if outcome.gallery:
+        out(f"gallery: {display_path(outcome.gallery)}")
+    out(report.timing_line(list(outcome.results.values()), len(outcome.up_to_date), outcome.wall))
+    if outcome.stopped:
+        err(stopped_line(outcome.stopped, outcome))
+    return 0 if outcome.ok and not outcome.org_errors else 1
+
+
+def batch_summary(files: dict, outcome) -> list[str]:
+    """One line per organisation: what its set holds, or why it has none."""
+    lines = []
+    for org, path in files.items():
+        if org in outcome.org_errors:
+            errors = outcome.org_errors[org]
+            lines.append(f"{org}: not built, {len(errors)} error(s) in {display_path(path)}")
+            lines += [f"    error: {error}" for error in errors]
+            continue
+        mine = [task for task in outcome.tasks if task.org in (org, None)]
+        built = [t for t in mine if t in outcome.results and outcome.results[t].ok]
+        failed = [t for t in mine if t in outcome.results and not outcome.results[t].ok]
+        current = [t for t in mine if t in outcome.up_to_date]
+        zipped = outcome.zips.get(org)
+        where = f", {display_path(zipped)}" if zipped else ""
+        lines.append(
+            f"{org}: {len(built) + len(current)} of {len(mine)} documents "
+            f"({len(built)} written, {len(current)} up to date, {len(failed)} failed){where}"
+        )
+    return lines
+
+
 def stopped_line(reason: str, outcome) -> str:
     """Why a build stopped before the end, and what to do about it."""
     built = sum(1 for result in outcome.results.values() if result.ok)

@@ -229,7 +229,7 @@ def load_content(materials_dir: Path, organisation_path: Path | None) -> Content
     organisation = None
     if organisation_path is not None:
         try:
-            organisation = read_record(organisation_path, Organisation)
+            organisation = load_organisation(organisation_path)
         except InputError as error:
             errors.append(error)
         except InputErrors as many:
@@ -237,6 +237,11 @@ def load_content(materials_dir: Path, organisation_path: Path | None) -> Content
     if errors:
         raise InputErrors(errors)
     return Content(resources, signs, materials, organisation)
+
+
+def load_organisation(path: Path) -> Organisation:
+    """An organisation file; raises InputError(s) with its lines."""
+    return read_record(path, Organisation)
 
 
 def _imposition_errors(material: Material, materials: dict[str, Material]) -> list[InputError]:

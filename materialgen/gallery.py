@@ -47,6 +47,7 @@ def record(result, output: Path) -> dict:
     return {
         "lang": result.lang,
         "material": result.material,
+        "org": result.org,
         "ok": result.ok,
         "pdf": _relative(result.path, output) if result.path else None,
         "pages": result.pages,
@@ -62,7 +63,8 @@ def record(result, output: Path) -> dict:
 
 def save_records(output: Path, results) -> None:
     for result in results:
-        target = output / result.lang / "preview" / f"{result.material}.json"
+        folder = output / result.org if result.org else output
+        target = folder / result.lang / "preview" / f"{result.material}.json"
         item = record(result, output)
         try:
             write_text_atomically(target, json.dumps(item, ensure_ascii=False, indent=1))
@@ -74,7 +76,8 @@ def load_records(output: Path, languages) -> list[dict]:
     """The records of documents in output/ whose language is known; a written document
     whose PDF has since gone is left out."""
     records = []
-    for path in output.glob("*/preview/*.json"):
+    # A batch's organisations have a folder each: output/<org>/<lang>/preview/.
+    for path in [*output.glob("*/preview/*.json"), *output.glob("*/*/preview/*.json")]:
         item = json.loads(path.read_text("utf-8"))
         if item["lang"] in languages and (not item["ok"] or (output / item["pdf"]).is_file()):
             records.append(item)
@@ -213,9 +216,11 @@ def _document(item: dict, output: Path) -> Document:
     pdf_kb = 0
     if item["ok"]:
         pdf_kb = round((output / item["pdf"]).stat().st_size / 1024)
+    org = item.get("org")
     return Document(
         lang=item["lang"],
-        material=item["material"],
+        # In a batch, each organisation's documents are a material of their own here.
+        material=f"{org}/{item['material']}" if org else item["material"],
         ok=item["ok"],
         pdf=_url(output / item["pdf"], output) if item["ok"] else None,
         pdf_kb=pdf_kb,

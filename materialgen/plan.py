@@ -27,10 +27,15 @@ class Task:
     section_langs: tuple[str, ...]
     #: for a sheet: the key of the card document it imposes
     card: str | None = None
+    #: in a batch: the organisation it is printed for (its file's stem); None for a single
+    #: build, and for a batch's documents that do not show the organisation (shared)
+    org: str | None = None
 
     @property
     def key(self) -> str:
-        return f"{self.lang}/{self.material}"
+        """Also its PDF's path below the output folder, without ``.pdf``."""
+        prefix = f"{self.org}/" if self.org else ""
+        return f"{prefix}{self.lang}/{self.material}"
 
 
 @dataclasses.dataclass
@@ -40,6 +45,7 @@ class Result:
     lang: str
     material: str
     path: Path | None = None
+    org: str | None = None  # the task's (see Task.org)
     pages: int = 0
     fits: dict = dataclasses.field(default_factory=dict)  # type scale per frame (copyfitting)
     fills: dict = dataclasses.field(default_factory=dict)  # how full each frame is at that
@@ -77,11 +83,34 @@ def poster_languages(material: Material, lang: str, override: list[str] | None) 
     return list(dict.fromkeys([lang, *others]))
 
 
+def pdf_path(project: Project, task: Task) -> Path:
+    return project.output / f"{task.key}.pdf"
+
+
 def plan(
-    data: Data, langs: list[str], material_ids: list[str], poster_override: list[str] | None
+    data: Data,
+    langs: list[str],
+    material_ids: list[str],
+    poster_override: list[str] | None,
+    orgs: list[str] | None = None,
 ) -> list[Task]:
     """One task per (language, material), in a stable order. A sheet's card is built too,
-    when it is not asked for: the sheet is made from its PDF."""
+    when it is not asked for: the sheet is made from its PDF. With ``orgs`` (a batch): one
+    per organisation too, except for the materials that do not show it (discreet), built
+    once per language and shared."""
+    if orgs is not None:
+        single = plan(data, langs, material_ids, poster_override)
+        materials = data.content.materials
+        shared = [task for task in single if materials[task.material].discreet]
+        own = [task for task in single if not materials[task.material].discreet]
+        tasks = list(shared)
+        for org in orgs:
+            for task in own:
+                card = task.card
+                if card and not materials[card.split("/")[1]].discreet:
+                    card = f"{org}/{card}"
+                tasks.append(dataclasses.replace(task, org=org, card=card))
+        return tasks
     materials = data.content.materials
     wanted = list(material_ids)
     for material_id in material_ids:
@@ -127,11 +156,12 @@ def expected_inputs(task: Task, data: Data, shared: dict, manifest: Manifest) ->
             "source": card and card["pdf"]["sha256"],
         }
     content = data.content
+    organisation = data.organisations[task.org] if task.org else content.organisation
     records = [
         record_digest(material),
         [record_digest(content.resources[ident]) for ident in material.resources],
         [record_digest(content.signs[ident]) for ident in material.signs],
-        content.organisation and record_digest(content.organisation),
+        organisation and record_digest(organisation),
         task.section_langs,
     ]
     languages = [record_digest(data.languages[code]) for code in (*task.section_langs, "en")]
@@ -148,7 +178,8 @@ def catalog_failures(data: Data, tasks: list[Task]):
     for task in tasks:
         errors = [str(e) for code in task.section_langs for e in data.catalog_errors.get(code, [])]
         if errors:
-            yield task, Result(task.lang, task.material, problems=["catalog has errors", *errors])
+            failed = Result(task.lang, task.material, org=task.org)
+            yield task, dataclasses.replace(failed, problems=["catalog has errors", *errors])
 
 
 #: Relative cost of a material's first build, to start the longest ones first.
@@ -181,7 +212,7 @@ class Plan:
                     task.key,
                     expected_inputs(task, self.data, self.shared, self.manifest),
                     self.data.catalogs,
-                    self.project.pdf_path(task.lang, task.material),
+                    pdf_path(self.project, task),
                     self.options.previews,
                 )
             )

@@ -67,6 +67,8 @@ class Data:
     template: dict
     #: the templates, compiled and checked once; forked workers inherit them
     renderer: Renderer
+    #: in a batch: each organisation that loaded, by its file's stem
+    organisations: dict = dataclasses.field(default_factory=dict)
 
 
 def load(

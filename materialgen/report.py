@@ -7,7 +7,8 @@ from .errors import display_path
 
 
 def result_line(result) -> str:
-    name = f"{result.lang:<7} {result.material:<18}"
+    lang = f"{result.org}/{result.lang}" if getattr(result, "org", None) else result.lang
+    name = f"{lang:<7} {result.material:<18}"
     if not result.ok:
         return f"FAIL  {name} not written\n" + "\n".join(f"        {p}" for p in result.problems)
     pages = f"{result.pages} page{'s' if result.pages != 1 else ''}"

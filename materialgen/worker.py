@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import gc
 import io
 import time
@@ -46,6 +47,7 @@ class Worker:
         from .layout import Layout
 
         self.project, self.data, self.options = project, data, options
+        self.base, self.by_org = data, {}
         self.layout = Layout(project.templates_dir, pdf_settings(options))
         self.renderer = data.renderer
         # Everything so far lives as long as the worker: keep the collector from scanning
@@ -60,8 +62,9 @@ class Worker:
         from .layout import BlockedURL
 
         started = time.perf_counter()
+        self.data = self.data_for(task.org)
         material = self.data.content.materials[task.material]
-        result = Result(task.lang, task.material)
+        result = Result(task.lang, task.material, org=task.org)
         sections = self.sections(task.section_langs)
         self.layout.fetcher.fetched.clear()
         try:
@@ -96,6 +99,18 @@ class Worker:
                 result.missing[(section.language.code, *key)] = reason
         result.seconds = time.perf_counter() - started
         return result
+
+    def data_for(self, org: str | None) -> Data:
+        """The project's data, with the organisation of a batch's document in its content
+        (the documents of one run differ only by it)."""
+        if org is None:
+            return self.base
+        if org not in self.by_org:
+            content = dataclasses.replace(
+                self.base.content, organisation=self.base.organisations[org]
+            )
+            self.by_org[org] = dataclasses.replace(self.base, content=content)
+        return self.by_org[org]
 
     def sections(self, section_langs) -> list[Section]:
         languages, catalogs = self.data.languages, self.data.catalogs
