@@ -296,9 +296,11 @@ def differences(ours: dict, theirs: dict) -> list[str]:
     return lines
 
 
-def check_workers(client, root: Path) -> None:
-    """Refuse a cluster whose workers would print something else than this machine."""
-    ours = worker_fingerprint(str(root))
+def check_workers(client, root: Path, client_root: Path | None = None) -> None:
+    """Refuse a cluster whose workers would print something else than this machine.
+    ``root``: the project's folder on the workers; ``client_root``: on this machine, when
+    it is not the same folder."""
+    ours = worker_fingerprint(str(client_root or root))
     theirs = client.run(worker_fingerprint, str(root))
     if not theirs:
         raise InputError("the Dask cluster has no workers")
@@ -386,7 +388,7 @@ def open_executor(
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # no fixed port to collide on
                     host="127.0.0.1",
                 )
             )
