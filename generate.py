@@ -23,6 +23,14 @@ from materialgen.render import Options
 PRINT_SHOP_BLEED_MM = 3.0
 
 
+def executor_name(text: str) -> str:
+    if text in ("local", "dask-local") or (text.startswith("dask://") and ":" in text[7:]):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"'{text}' is not local, dask-local or dask://HOST:PORT (e.g. dask://10.0.0.5:8786)"
+    )
+
+
 def parse_args(argv: list[str] | None, batch: bool = False) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="generate.py batch" if batch else "generate.py",
@@ -129,6 +137,7 @@ def parse_args(argv: list[str] | None, batch: bool = False) -> argparse.Namespac
     parser.add_argument(
         "--executor",
         default="local",
+        type=executor_name,
         metavar="WHERE",
         help="where documents are built: local (this machine's cores, the default), "
         "dask-local (a Dask cluster on this machine), or dask://HOST:PORT (an existing Dask "

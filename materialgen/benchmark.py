@@ -2,6 +2,7 @@
 translation changed, and (``--compare-bare``) the same documents rendered by bare WeasyPrint.
 
     .venv/bin/python -m materialgen.benchmark [--compare-bare] [--jobs N] [--repeat N]
+                                              [--coalition ORGS]
 
 Everything runs on a temporary copy of the project (the fonts are linked, not copied), so
 output/ and the catalogs are left alone. Each build is a fresh ``generate.py`` process; its
@@ -49,9 +50,11 @@ import generate
 started = time.perf_counter()
 code = generate.main(sys.argv[2:])
 wall = time.perf_counter() - started
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print("@@" + json.dumps({"code": code, "wall": wall, "own": own, "workers": workers}))
+own = resource.getrusage(resource.RUSAGE_SELF)
+workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # every worker process, reaped
+cpu = own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+print("@@" + json.dumps({"code": code, "wall": wall, "own": own.ru_maxrss,
+                         "workers": workers.ru_maxrss, "cpu": cpu}))
 """
 
 # Bare WeasyPrint: each HTML file to a PDF, one after another, one font configuration, the
@@ -74,8 +77,10 @@ for html, pdf in json.loads(Path(sys.argv[3]).read_text()):
     HTML(filename=html, base_url=base).write_pdf(
         pdf, font_config=font_config, pdf_variant=sys.argv[4] or None)
     times[pdf] = time.perf_counter() - begin
+import resource
+usage = resource.getrusage(resource.RUSAGE_SELF)
 print("@@" + json.dumps({"import": imported - started, "render": time.perf_counter() - imported,
-                         "times": times}))
+                         "times": times, "cpu": usage.ru_utime + usage.ru_stime}))
 """
 
 #: The ten-card page a user would write by hand, from the card's own macros.
@@ -119,8 +124,9 @@ def copy_project(target: Path) -> Path:
     return target
 
 
-def run_generate(project: Path, output: Path, *args: str) -> dict:
-    """One generate.py process: its exit code, wall seconds, and peak RSS in MB."""
+def run_generate(project: Path, output: Path, *args: str, command: tuple = ()) -> dict:
+    """One generate.py process: its exit code, wall seconds, CPU seconds of it and all its
+    worker processes, and peak RSS in MB. ``command``: e.g. ("batch", ORGS_DIR)."""
     started = time.perf_counter()
     completed = subprocess.run(
         [
@@ -128,6 +134,7 @@ def run_generate(project: Path, output: Path, *args: str) -> dict:
             "-c",
             RUN,
             str(PROJECT_ROOT),
+            *command,
             "--project",
             str(project),
             "--output",
@@ -146,13 +153,29 @@ def run_generate(project: Path, output: Path, *args: str) -> dict:
     if measured["code"] != 0:
         sys.exit(f"the build failed:\n{completed.stdout}")
     summary = next((line for line in reversed(lines) if " written, " in line), "")
+    layouts = re.search(r"\(([0-9.]+) layouts per document", summary)
     return {
         "wall": wall,
+        "cpu": measured["cpu"],
         "own_mb": measured["own"] / 1024,
         "workers_mb": measured["workers"] / 1024,
         "summary": summary,
         "written": len(re.findall(r"^ok ", completed.stdout, re.MULTILINE)),
+        "layouts": float(layouts.group(1)) if layouts else None,
     }
+
+
+def organisation_files(folder: Path, count: int) -> Path:
+    """``count`` organisation files, as a coalition would have them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(1, count + 1):
+        (folder / f"member-{number:03}.yaml").write_text(
+            f"name: Member Organisation {number}\nphone: 612-555-{number:04}\n"
+            f"address: {number} Example Ave, Minneapolis, MN 55400\n"
+            f"web: member{number}.example.org\n",
+            encoding="utf-8",
+        )
+    return folder
 
 
 def final_html(project: Path, output: Path, target: Path) -> list[tuple[str, str]]:
@@ -229,7 +252,7 @@ def bare(project: Path, pairs: list[tuple[str, str]], work: Path, variant: str) 
         sys.exit(f"bare WeasyPrint failed:\n{completed.stderr}")
     measured = json.loads(completed.stdout.strip().splitlines()[-1][2:])
     sheets = sum(t for pdf, t in measured["times"].items() if pdf.endswith("-sheet.pdf"))
-    return {"wall": wall, "render": measured["render"], "sheets": sheets}
+    return {"wall": wall, "render": measured["render"], "sheets": sheets, "cpu": measured["cpu"]}
 
 
 def change_one_string(project: Path) -> None:
@@ -248,6 +271,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-bare", action="store_true", help="also time bare WeasyPrint")
     parser.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per case (median reported)")
+    parser.add_argument(
+        "--coalition",
+        type=int,
+        default=0,
+        metavar="ORGS",
+        help="also a coalition's batch of ORGS organisations x every language x every "
+        "material (the issue's figure is 20), against a single build's documents per second",
+    )
     args = parser.parse_args(argv)
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
     cases: dict[str, list[dict]] = {}
@@ -266,6 +297,15 @@ def main(argv: list[str] | None = None) -> int:
                 )
             output = work / "output"
             cases.setdefault("full", []).append(run_generate(project, output, *jobs))
+            # Without previews: what bare WeasyPrint does too, and what a batch builds.
+            plain = run_generate(project, work / "plain", *jobs, "--no-previews")
+            cases.setdefault("plain", []).append(plain)
+            if args.coalition:
+                orgs = organisation_files(work / "orgs", args.coalition)
+                batch = run_generate(
+                    project, work / "batch", *jobs, "--no-previews", command=("batch", str(orgs))
+                )
+                cases.setdefault("batch", []).append(batch)
             cases.setdefault("noop", []).append(run_generate(project, output, *jobs))
             change_one_string(project)
             cases.setdefault("one", []).append(run_generate(project, output, *jobs))
@@ -282,6 +322,26 @@ def main(argv: list[str] | None = None) -> int:
         f"one msgstr changed ({lang}: «{message}»): {one:.2f} s, "
         f"{cases['one'][-1]['written']} documents rebuilt"
     )
+    layouts = statistics.median(run["layouts"] for run in cases["full"])
+    print(f"layouts per document, fresh build: {layouts:.2f} (target at most 1.2)")
+    plain_cpu = median("plain", "cpu")
+    print(
+        f"fresh build without previews: {median('plain'):.2f} s, CPU of all processes "
+        f"{plain_cpu:.2f} s, {cases['plain'][-1]['written']} documents"
+    )
+    if "batch" in cases:
+        single_rate = cases["plain"][-1]["written"] / median("plain")
+        batch_rate = cases["batch"][-1]["written"] / median("batch")
+        print(
+            f"coalition batch, {args.coalition} organisations: {cases['batch'][-1]['written']} "
+            f"documents in {median('batch'):.1f} s = {batch_rate:.2f} documents/s; single "
+            f"build {single_rate:.2f} documents/s; ratio {batch_rate / single_rate:.2f} "
+            "(target at least 0.9)"
+        )
+        print(
+            f"    largest worker's peak RSS in the batch: "
+            f"{max(r['workers_mb'] for r in cases['batch']):.0f} MB (target at most 250)"
+        )
     own = max(run["own_mb"] for runs in cases.values() for run in runs)
     workers = max(run["workers_mb"] for runs in cases.values() for run in runs)
     print(f"peak RSS: main process {own:.0f} MB, largest worker {workers:.0f} MB")
@@ -294,6 +354,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"bare WeasyPrint, {kind}, the same documents one after another: {render:.2f} s "
                 f"rendering ({wall:.2f} s with Python and imports), of which {sheets:.2f} s "
                 "for the card sheets"
+            )
+            cpu = statistics.median(run[kind]["cpu"] for run in bare_runs)
+            print(
+                f"    CPU: fresh build without previews, all processes, {plain_cpu:.2f} s; "
+                f"bare {cpu:.2f} s; ratio {plain_cpu / cpu:.2f}"
+                + (" (target at most 0.85)" if kind == "tagged" else "")
             )
             print(
                 f"    ratios: full build {full / render:.2f}, no-op {noop / render:.3f}, "

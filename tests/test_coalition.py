@@ -206,3 +206,15 @@ def test_the_batch_command_summarises_each_organisation(project, orgs_dir, capsy
     assert [line.split()[1] for line in out.splitlines() if line.startswith("ok ")] == [
         "north-clinic/en"
     ]
+
+
+def test_a_single_build_on_a_dask_local_cluster(project, capsys):
+    args = ["--project", str(project), "--lang", "so", "--material", "wallet-card",
+            "--material", "wallet-card-sheet", "--no-previews"]  # fmt: skip
+    code, out, err = run_generate(capsys, *args, "--output", str(project / "local"))
+    assert code == 0, out + err
+    code, out, err = run_generate(
+        capsys, *args, "--output", str(project / "dask"), "--executor", "dask-local"
+    )
+    assert code == 0, out + err
+    assert pdfs(project / "dask") == pdfs(project / "local") != {}
