@@ -139,19 +139,36 @@ class _Process:
 class RecycledPool(concurrent.futures.Executor):
     """``workers`` processes, each set up by ``initializer(*initargs)`` and replaced after
     ``recycle_after`` calls; one that dies fails the call it was running with
-    ``WorkerDied`` and is replaced. A dispatcher thread hands out the calls."""
+    ``WorkerDied`` and is replaced. A dispatcher thread hands out the calls.
 
-    def __init__(self, workers, initializer, initargs, context=None, recycle_after=RECYCLE_AFTER):
+    ``first``: (context, initializer, initargs) of the first ``workers`` processes, started
+    before the dispatcher thread is: forked while this process still has one thread, they
+    may inherit what it has loaded. Their replacements are started with ``context``, which
+    must not fork this process once the thread runs (a fork server, or spawn)."""
+
+    def __init__(
+        self,
+        workers,
+        initializer,
+        initargs,
+        context=None,
+        recycle_after=RECYCLE_AFTER,
+        first=None,
+    ):
         self.workers, self.recycle_after = max(1, workers), max(1, recycle_after)
-        self._context = context or multiprocessing.get_context()
+        self._context = context or multiprocessing.get_context("forkserver")
         self._setup = (initializer, initargs)
+        self._first: list[_Process] = []
+        if first is not None:
+            for _ in range(self.workers):
+                self._first.append(_Process(*first))
         self._queue: collections.deque = collections.deque()
         self._lock = threading.Lock()
         self._closing = False
         self._wake_read, self._wake_write = os.pipe()
         #: worker processes started so far, and their process ids (for tests and the
         #: benchmark: recycling shows as more processes than workers)
-        self.started: list[int] = []
+        self.started: list[int] = [worker.process.pid for worker in self._first]
         self._thread = threading.Thread(target=self._dispatch, name="RecycledPool", daemon=True)
         self._thread.start()
 
@@ -183,7 +200,7 @@ class RecycledPool(concurrent.futures.Executor):
             return self._queue.popleft() if self._queue else None
 
     def _dispatch(self) -> None:
-        idle: list[_Process] = []
+        idle: list[_Process] = self._first
         busy: dict[_Process, concurrent.futures.Future] = {}
         deaths_at_start = 0  # workers that died before answering anything, in a row
         try:
@@ -193,7 +210,7 @@ class RecycledPool(concurrent.futures.Executor):
                 if closing and not queued and not busy:
                     break
                 while queued and len(idle) + len(busy) < min(self.workers, queued + len(busy)):
-                    worker = _Process(self._context, *self._setup)
+                    worker = _Process(self._context, *self._setup)  # never a fork of this one
                     self.started.append(worker.process.pid)
                     idle.append(worker)
                 while idle and (item := self._next()):
@@ -358,18 +375,21 @@ def open_executor(
     spec: str,
     workers: int,
     setup_key: str,
-    local_setup: tuple,
+    local: tuple,
     loading_setup: tuple,
     root: Path,
-    context=None,
+    first: tuple | None = None,
     recycle_after: int = RECYCLE_AFTER,
 ):
-    """The executor named by ``spec`` (see the module's doc). ``local_setup``: the
-    initializer and its arguments for local worker processes (which may inherit what is
-    loaded); ``loading_setup``: those for Dask workers, which load the project from
-    ``root``, their own copy of it."""
+    """The executor named by ``spec`` (see the module's doc). ``local``: (context,
+    initializer, initargs) of local worker processes, and ``first`` those of the first
+    ones (see ``RecycledPool``); ``loading_setup``: (initializer, initargs) of Dask
+    workers, which load the project from ``root``, their own copy of it."""
     if spec == "local":
-        pool = RecycledPool(workers, *local_setup, context=context, recycle_after=recycle_after)
+        context, initializer, initargs = local
+        pool = RecycledPool(
+            workers, initializer, initargs, context, recycle_after=recycle_after, first=first
+        )
         try:
             yield pool
         finally:

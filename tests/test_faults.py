@@ -261,3 +261,20 @@ def test_local_workers_are_recycled_and_replaced_when_they_die():
     finally:
         pool.shutdown()
     assert len(pool.started) == 5
+
+
+def test_workers_recycled_after_each_document_write_the_same_pdfs(project, tmp_path):
+    """The first workers are forked with the project loaded; their replacements come from
+    the fork server and load it themselves: the same bytes either way."""
+    request = Request(
+        langs=["en", "es"],
+        materials=["wallet-card", "wallet-card-sheet", "flyer"],
+        options=Options(previews=False),
+        jobs=2,
+    )
+    kept = build(Project(project, tmp_path / "kept"), request)
+    recycled = build(
+        Project(project, tmp_path / "recycled"), Request(**{**vars(request), "recycle_after": 1})
+    )
+    assert kept.ok and recycled.ok
+    assert pdfs(tmp_path / "recycled") == pdfs(tmp_path / "kept") != {}
