@@ -287,10 +287,13 @@ def worker_fingerprint(root: str) -> dict:
         files[f"materialgen/{path.name}"] = _sha(path)
     project = Path(root)
     for folder in ("materials", "locales", "templates"):
-        for path in sorted((project / folder).rglob("*")):
-            relative = path.relative_to(project).as_posix()
-            if path.is_file() and "/cache/" not in relative and not relative.endswith(".mo"):
-                files[relative] = _sha(path)
+        # Links followed: templates/fonts may be a link to the prepared fonts.
+        for parent, _, names in sorted(os.walk(project / folder, followlinks=True)):
+            for name in sorted(names):
+                path = Path(parent, name)
+                relative = path.relative_to(project).as_posix()
+                if "/cache/" not in relative and not relative.endswith(".mo"):
+                    files[relative] = _sha(path)
     return {"versions": versions, "files": files}
 
 
