@@ -9,7 +9,6 @@ import fcntl
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -23,7 +22,6 @@ from materialgen.errors import InputError
 from materialgen.executors import RecycledPool, WorkerDied
 from materialgen.project import Project
 from materialgen.render import Options
-from materialgen.worker import Worker
 
 
 def pdfs(output: Path) -> dict[str, bytes]:
@@ -218,31 +216,44 @@ def test_two_builds_at_once_keep_one_whole_manifest(project, tmp_path):
 # --- a worker process that dies --------------------------------------------------------------
 
 
+#: A build in a fresh process (one thread: its workers are forked from it, so they inherit
+#: the patch), where building es/flyer kills its worker the way a C library's abort or the
+#: out-of-memory killer would.
+DYING_BUILD = """
+import json, os, signal, sys
+from pathlib import Path
+from materialgen.build import Request, build
+from materialgen.project import Project
+from materialgen.render import Options
+from materialgen.worker import Worker
+
+built = Worker.build
+def dying(self, task, memory=None, card=None):
+    if task.key == "es/flyer":
+        os.abort() if sys.argv[2] == "abort" else os.kill(os.getpid(), signal.SIGKILL)
+    return built(self, task, memory, card)
+Worker.build = dying
+request = Request(langs=["en", "es"], materials=["wallet-card", "flyer"],
+                  options=Options(previews=False), jobs=2)
+outcome = build(Project(Path(sys.argv[1])), request)
+print(json.dumps({f"{r.lang}/{r.material}": r.problems for r in outcome.failed}))
+"""
+
+
 @pytest.mark.parametrize(
     ("death", "message"),
-    [
-        (os.abort, "killed by SIGABRT"),
-        (lambda: os.kill(os.getpid(), signal.SIGKILL), "killed by SIGKILL"),
-    ],
-    ids=["abort", "sigkill"],
+    [("abort", "killed by SIGABRT"), ("kill", "killed by SIGKILL")],
 )
-def test_a_worker_that_dies_fails_its_document_not_the_build(project, monkeypatch, death, message):
-    built = Worker.build
-
-    def dying(self, task, memory=None, card=None):
-        if task.key == "es/flyer":  # a C-level abort or the out-of-memory killer, say
-            death()
-        return built(self, task, memory, card)
-
-    monkeypatch.setattr(Worker, "build", dying)  # inherited by the forked workers
-    request = Request(
-        langs=["en", "es"],
-        materials=["wallet-card", "flyer"],
-        options=Options(previews=False),
-        jobs=2,
+def test_a_worker_that_dies_fails_its_document_not_the_build(project, death, message):
+    completed = subprocess.run(
+        [sys.executable, "-c", DYING_BUILD, str(project), death],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
-    outcome = build(Project(project), request)
-    failed = {f"{r.lang}/{r.material}": r.problems for r in outcome.failed}
+    assert completed.returncode == 0, completed.stderr
+    failed = json.loads(completed.stdout.splitlines()[-1])
     assert failed == {"es/flyer": [f"its worker process ended abruptly ({message})"]}
     assert sorted(pdfs(project / "output")) == [
         "en/flyer.pdf", "en/wallet-card.pdf", "es/wallet-card.pdf"
@@ -258,9 +269,13 @@ def test_local_workers_are_recycled_and_replaced_when_they_die():
         with pytest.raises(WorkerDied, match=r"ended abruptly \(exit status 3\)"):
             killed.result()
         assert pool.submit(sum, [1, 2]).result() == 3  # a fresh worker took over
+        aborted = pool.submit(os.abort)  # a C-level abort
+        with pytest.raises(WorkerDied, match=r"ended abruptly \(killed by SIGABRT\)"):
+            aborted.result()
+        assert pool.submit(sum, [3, 4]).result() == 7
     finally:
         pool.shutdown()
-    assert len(pool.started) == 5
+    assert len(pool.started) == 6
 
 
 def test_workers_recycled_after_each_document_write_the_same_pdfs(project, tmp_path):
