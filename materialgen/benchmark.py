@@ -50,6 +50,13 @@ import generate
 started = time.perf_counter()
 code = generate.main(sys.argv[2:])
 wall = time.perf_counter() - started
+# Workers that replaced recycled ones are children of the fork server: once it is stopped
+# and reaped, their CPU time and peak RSS count among this process's children too.
+import multiprocessing.forkserver
+try:
+    multiprocessing.forkserver._forkserver._stop()
+except Exception:
+    pass
 own = resource.getrusage(resource.RUSAGE_SELF)
 workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # every worker process, reaped
 cpu = own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
