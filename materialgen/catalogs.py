@@ -275,11 +275,11 @@ def check_catalog(catalog: Catalog, language: Language) -> list[InputError]:
             )
         )
     plural_forms = catalog.headers.get("Plural-Forms", "")
-    if _nplurals(plural_forms) != _nplurals(language.gettext_plural_forms):
+    if not language.plural_forms_accepted(plural_forms):
         errors.append(
             InputError(
-                f"header 'Plural-Forms: {shorten(plural_forms)}' does not match the language "
-                f"({language.gettext_plural_forms}); run: generate.py update",
+                f"header 'Plural-Forms: {shorten(plural_forms)}' does not match the language's "
+                f"plural rule ({language.gettext_plural_forms}); run: generate.py update",
                 catalog.path,
                 _header_line(catalog.text.splitlines(), "Plural-Forms"),
             )
@@ -287,7 +287,7 @@ def check_catalog(catalog: Catalog, language: Language) -> list[InputError]:
     for (_, source), entry in catalog.entries.items():
         if not entry.text:
             continue
-        problem = translation_problem(source, entry.text)
+        problem = translation_problem(source, entry.text, joiners=language.uses_joiners)
         if problem:
             errors.append(InputError(problem, catalog.path, entry.line))
     return errors
@@ -346,8 +346,15 @@ def _header_line(lines: list[str], name: str) -> int:
     return 1
 
 
-def translation_problem(source: str, translation: str) -> str | None:
-    """What makes ``translation`` unusable for ``source``, or None."""
+#: What a translation may not carry where its script uses the zero-width non-joiner and
+#: joiner (Arabic-script, Indic): everything FORBIDDEN but U+200C and U+200D. Bidi marks,
+#: embeddings, overrides and isolates stay refused: the templates isolate what needs it.
+FORBIDDEN_BUT_JOINERS = re.compile(FORBIDDEN.pattern.replace("\u200b-\u200f", "\u200b\u200e\u200f"))
+
+
+def translation_problem(source: str, translation: str, joiners: bool = False) -> str | None:
+    """What makes ``translation`` unusable for ``source``, or None. ``joiners``: the
+    language's script uses ZWNJ and ZWJ (Language.uses_joiners), so they are allowed."""
     limit = max(MIN_LIMIT, MAX_GROWTH * len(source))
     if len(translation) > limit:
         return (
@@ -355,7 +362,7 @@ def translation_problem(source: str, translation: str) -> str | None:
             f"{len(translation) / len(source):.0f} times as long as the English "
             f"(at most {limit} here): shorten it"
         )
-    if match := FORBIDDEN.search(translation):
+    if match := (FORBIDDEN_BUT_JOINERS if joiners else FORBIDDEN).search(translation):
         return (
             f"invisible or control character U+{ord(match.group()):04X} in the translation: "
             "remove it"
