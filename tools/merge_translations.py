@@ -44,9 +44,7 @@ def merge(code: str, entries: list[dict]) -> list[str]:
         if message is None:
             problems.append(f"{label}: not in the catalog (run generate.py update)")
             continue
-        problem = translation_problem(
-            entry["id"], entry["string"], joiners=language.uses_joiners
-        )
+        problem = translation_problem(entry["id"], entry["string"], joiners=language.uses_joiners)
         if problem:
             problems.append(f"{label}: {problem}")
             continue
