@@ -479,26 +479,45 @@ class Translator:
         return missing_strings(self.used, self.catalog)
 
     def lookup(self, context: str | None, message: str) -> str:
+        """The translation of ``message``, or the English when the catalog has none."""
+        return self._lookup(context, message)[0]
+
+    def _lookup(self, context: str | None, message: str) -> tuple[str, bool]:
+        """(text, whether it is the English in place of a translation)."""
         if self.language.code == "en":
-            return message
+            return message, False
         self.used[(context, message)] = None
         if fallback_reason(self.catalog, (context, message)) is None:
-            return self.catalog.entries[(context, message)].text
-        return message
+            return self.catalog.entries[(context, message)].text, False
+        return message, True
 
     def gettext(self, message: str, **variables) -> Markup:
-        return self.format(self.lookup(None, message), variables)
+        return self._translated(None, message, variables)
 
     def pgettext(self, context: str, message: str, **variables) -> Markup:
-        return self.format(self.lookup(context, message), variables)
+        return self._translated(context, message, variables)
 
-    def format(self, text: str, variables: dict) -> Markup:
+    def _translated(self, context: str | None, message: str, variables: dict) -> Markup:
+        """English printed in place of a translation is English text inside the document's:
+        marked as such and isolated left to right (WeasyPrint honours the dir attribute, not
+        CSS unicode-bidi), so it reads in its own order on a right-to-left page ("Text HELP
+        to 233733", not "233733 to HELP Text"), takes the English font stack, and is tagged
+        English in the PDF's structure. It is not broken into words like the language's
+        own text either."""
+        text, fallback = self._lookup(context, message)
+        if not fallback:
+            return self.format(text, variables)
+        return Markup('<span lang="en" dir="ltr">%s</span>') % self.format(
+            text, variables, segment=False
+        )
+
+    def format(self, text: str, variables: dict, segment: bool | None = None) -> Markup:
         """Escape the text, keep allow-listed tags, segment words, fill placeholders.
 
         Placeholders are filled here rather than with ``%``, so a lone % in content text
         ("100% free") prints as it is; ``%%`` is a literal %, as in python-format strings.
         """
-        segment = self.language.segment_words
+        segment = self.language.segment_words if segment is None else segment
         pieces = []
         position = 0
         for match in re.finditer(f"{PLACEHOLDER.pattern}|{TAG.pattern}", text):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from pathlib import Path
 
 import babel
@@ -64,6 +65,18 @@ def script_uses_joiners(code: str) -> bool:
     joining = icu.UnicodeSet(f"[[:Script={code}:]&[:Joining_Type=Dual_Joining:]]")
     virama = icu.UnicodeSet(f"[[:Script={code}:]&[:Indic_Syllabic_Category=Virama:]]")
     return len(joining) + len(virama) > 0
+
+
+def text_direction(text: str, default: str = "ltr") -> str:
+    """The direction of a text of unknown language (an organisation's name), from its first
+    strong character, as the Unicode bidi algorithm finds a paragraph's (rules P2, P3)."""
+    for character in text:
+        kind = unicodedata.bidirectional(character)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return default
 
 
 def cldr_locale(code: str) -> babel.Locale | None:
