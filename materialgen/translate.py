@@ -373,9 +373,17 @@ def language_row(args) -> str:
 
 
 def _yaml_text(text: str) -> str:
+    """``text`` as a YAML value: plain, like the rows written by hand, where YAML reads it
+    back unchanged as text, else quoted."""
     import json
 
-    return json.dumps(text, ensure_ascii=False)
+    import yaml
+
+    try:
+        plain = yaml.safe_load(f"value: {text}") == {"value": text} and "#" not in text
+    except yaml.YAMLError:
+        plain = False
+    return text if plain else json.dumps(text, ensure_ascii=False)
 
 
 def cmd_status(root: Path, args) -> int:

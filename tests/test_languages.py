@@ -86,7 +86,7 @@ def test_update_row_changes_only_the_fields_given(project, capsys):
         for old, new in zip(before.splitlines(), after.splitlines(), strict=True)
         if old != new
     ]
-    assert changed == [("    name: Vietnamese", '    name: "Vietnamese (Viet Nam)"')]
+    assert changed == [("    name: Vietnamese", "    name: Vietnamese (Viet Nam)")]
     # The comment on the row's other line stays.
     assert "line_height: 1.4  # stacked diacritics" in after
     headers = parse_catalog(project / "locales/vi/LC_MESSAGES/messages.po").headers
@@ -102,16 +102,17 @@ def test_update_row_refuses_a_bad_value_and_keeps_the_table(project, capsys):
     assert not (project / "locales" / "languages.yaml.tmp").exists()
 
 
-def test_dari_fixed_after_the_fact_with_update_row(project, capsys):
-    """The issue's story: a row written left to right is fixed with --update-row."""
+def test_a_left_to_right_row_fixed_with_update_row(project, capsys):
+    """The issue's story (with Persian, now that Dari ships): a row written left to right
+    is fixed with --update-row, not refused as "already exists"."""
     assert (
         add_language(
             project,
-            "prs",
+            "fa",
             "--name",
-            "Dari",
+            "Persian",
             "--autonym",
-            "دری",
+            "فارسی",
             "--script",
             "Arab",
             "--font",
@@ -123,10 +124,10 @@ def test_dari_fixed_after_the_fact_with_update_row(project, capsys):
         )  # fmt: skip
         == 0
     )
-    assert load_table(project)["prs"].direction == "ltr"
-    assert add_language(project, "prs", "--direction", "rtl") == 1  # no --update-row
-    assert add_language(project, "prs", "--update-row", "--direction", "rtl") == 0
-    assert load_table(project)["prs"].direction == "rtl"
+    assert load_table(project)["fa"].direction == "ltr"
+    assert add_language(project, "fa", "--direction", "rtl") == 1  # no --update-row
+    assert add_language(project, "fa", "--update-row", "--direction", "rtl") == 0
+    assert load_table(project)["fa"].direction == "rtl"
     assert "already exists" not in capsys.readouterr().err
 
 
@@ -158,6 +159,22 @@ def test_zwnj_builds_in_arabic_script_and_bidi_controls_are_refused(project, cap
         out = capsys.readouterr().out
         expected = f"locales/ar/LC_MESSAGES/messages.po:{line}: invisible or control character "
         assert expected in out and f"U+{ord(control):04X}" in out
+
+
+def test_dari_ships_with_zwnj_and_refuses_a_right_to_left_override(project, capsys):
+    catalog = project / "locales" / "prs" / "LC_MESSAGES" / "messages.po"
+    assert "\u200c" in catalog.read_text(encoding="utf-8")  # می‌توانید, as Dari spells it
+    assert load_table(project)["prs"].direction == "rtl"
+    line = put_msgstr(project, "prs", "Local help", "کمک \u202eمحلی")
+    code, out, err = run_generate(
+        capsys, "--project", str(project), "--lang", "prs", "--material", "wallet-card",
+        "--no-previews",
+    )  # fmt: skip
+    assert code == 1
+    assert (
+        f"locales/prs/LC_MESSAGES/messages.po:{line}: invisible or control character U+202E" in out
+    )
+    assert not (project / "output" / "prs" / "wallet-card.pdf").exists()
 
 
 def test_zwnj_still_refused_in_latin_script(project, capsys):
