@@ -20,6 +20,7 @@ from babel.messages.pofile import write_po
 from .content import Resource, Sign, translated_strings
 from .files import write_text_atomically
 from .inputs import read_input
+from .poformat import extra_flags_of, gnu_layout
 from .schema import parse_yaml, records_from
 
 COMMENT_TAGS = ("L10N:",)
@@ -96,7 +97,8 @@ def pot_text(catalog: Catalog) -> str:
     buffer = io.BytesIO()
     # Locations without line numbers: editing a template must not touch every catalog.
     write_po(buffer, catalog, width=100, omit_header=False, sort_output=False, include_lineno=False)
-    return buffer.getvalue().decode("utf-8")
+    # Laid out as GNU gettext (and Poedit, and Weblate) write it: see poformat.py.
+    return gnu_layout(buffer.getvalue().decode("utf-8"), extra_flags_of(catalog))
 
 
 def write_template(root: Path) -> tuple[Path, bool]:

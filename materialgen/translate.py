@@ -34,6 +34,7 @@ from .extract import PROJECT, drop_false_format_flags
 from .files import write_text_atomically
 from .languages import CODE, Language, script_direction
 from .plurals import same_forms
+from .poformat import extra_flags_of, gnu_layout
 from .schema import shorten
 
 #: The fields of a language's row (languages.yaml), as ``where.field_lines`` names them.
@@ -66,7 +67,9 @@ def header_fields(language: Language, existing: dict[str, str] | None = None) ->
     for name in (REVIEWED_BY, REVIEW_DATE):
         if existing.get(name):
             fields[name] = existing[name]
-    return fields
+    # What a translator's tool added (Poedit's X-Generator, Weblate's X-Weblate fields, ...)
+    # stays, after the project's fields: saving in the tool and updating must not churn.
+    return fields | {name: value for name, value in existing.items() if name not in fields}
 
 
 def plural_forms_to_write(language: Language, existing: str | None) -> str:
@@ -94,7 +97,8 @@ def catalog_text(catalog: Catalog, fields: dict[str, str], comment: str) -> str:
     lines = [f"# {line}".rstrip() for line in comment.splitlines()]
     lines += ['msgid ""', 'msgstr ""']
     lines += [f'"{name}: {value}\\n"' for name, value in fields.items()]
-    return "\n".join(lines) + "\n\n" + buffer.getvalue().decode("utf-8").lstrip("\n")
+    text = "\n".join(lines) + "\n\n" + buffer.getvalue().decode("utf-8").lstrip("\n")
+    return gnu_layout(text, extra_flags_of(catalog))
 
 
 def init_catalog(root: Path, language: Language) -> Path:
