@@ -46,11 +46,19 @@ REVIEWED_BY = "X-Reviewed-By"
 REVIEW_DATE = "X-Review-Date"
 
 
+#: The translator comment (``# ...`` above the entry) on every entry a machine drafted and no
+#: reviewer has read yet: Poedit shows it in its comment pane, Weblate with the string's
+#: comments, a text editor above the entry. Not a fuzzy flag: a fuzzy entry prints in English.
+DRAFT_MARK = "machine-drafted, not reviewed"
+
+
 @dataclasses.dataclass
 class Entry:
     text: str
     line: int
     fuzzy: bool
+    #: carries DRAFT_MARK: machine-drafted, not yet reviewed
+    drafted: bool = False
 
 
 @dataclasses.dataclass
@@ -75,8 +83,14 @@ class Catalog:
             return None
 
     @property
+    def drafted(self) -> list[Entry]:
+        """The entries still marked machine-drafted."""
+        return [entry for entry in self.entries.values() if entry.drafted]
+
+    @property
     def reviewed(self) -> bool:
-        return bool(self.reviewer and self.review_date)
+        """A reviewer is recorded, and no entry is still marked machine-drafted."""
+        return bool(self.reviewer and self.review_date) and not self.drafted
 
 
 def catalog_path(locales_dir: Path, code: str) -> Path:
@@ -224,7 +238,10 @@ def parse_catalog(path: Path) -> Catalog:
         if not message.id or message.pluralizable:
             continue
         line = _msgstr_line(lines, message.lineno or 1)
-        entries[(message.context, message.id)] = Entry(message.string or "", line, message.fuzzy)
+        drafted = DRAFT_MARK in message.user_comments
+        entries[(message.context, message.id)] = Entry(
+            message.string or "", line, message.fuzzy, drafted
+        )
     return Catalog(path, entries, headers, text)
 
 
@@ -415,6 +432,7 @@ def language_status(root: Path, language: Language, template: dict, catalog=None
         "fuzzy": 0,
         "untranslated": len(template),
         "reviewed": None,
+        "drafted": 0,
         "reviewer": None,
         "error": None,
     }
@@ -436,6 +454,7 @@ def language_status(root: Path, language: Language, template: dict, catalog=None
         elif entry and entry.text.strip():
             status["translated"] += 1
     status["untranslated"] = status["total"] - status["translated"] - status["fuzzy"]
+    status["drafted"] = len(catalog.drafted)
     if catalog.reviewed:
         status["reviewed"] = catalog.review_date.isoformat()
         status["reviewer"] = catalog.reviewer

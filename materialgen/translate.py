@@ -20,6 +20,7 @@ from babel.messages.pofile import read_po, write_po
 
 from . import PROJECT_ROOT
 from .catalogs import (
+    DRAFT_MARK,
     REVIEW_DATE,
     REVIEWED_BY,
     catalog_path,
@@ -409,6 +410,8 @@ def cmd_status(root: Path, args) -> int:
             review = f"reviewed {row['reviewed']} by {row['reviewer']}{changed}"
         else:
             review = "machine-drafted, not reviewed"
+            if row["drafted"]:
+                review += f" ({row['drafted']} entries marked machine-drafted)"
         done = f"{100 * row['translated'] // max(row['total'], 1)}%"
         print(
             f"{row['code']:<8} {row['name'][:28]:<28} {done:>5} {row['fuzzy']:>6} "
@@ -446,11 +449,41 @@ def cmd_check(root: Path, args) -> int:
 
 
 def cmd_review(root: Path, args) -> int:
-    """Mark a catalog reviewed: reviewer and date in the header, fuzzy entries refused."""
+    """Record a native speaker's review: of the whole language (reviewer and date in the
+    header, every entry's machine-draft mark removed; refused while anything is untranslated
+    or fuzzy), or, with --entry, of single entries (their mark replaced by who reviewed them
+    and when)."""
     languages = load_table(root)
     language = known_language(root, languages, args.code, catalog=True)
     path = catalog_path(root / "locales", args.code)
     catalog = parse_catalog(path)
+    parsed = read_po(io.BytesIO(catalog.text.encode("utf-8")), locale=None)
+    today = datetime.date.today().isoformat()
+    if args.entry:
+        messages = [_find_entry(parsed, key, catalog, path) for key in args.entry]
+        for message in messages:
+            if message.fuzzy or not message.string:
+                raise InputError(
+                    f"«{shorten(message.id, 40)}» is "
+                    f"{'fuzzy' if message.fuzzy else 'untranslated'}: translate it first",
+                    path,
+                    catalog.entries[(message.context, message.id)].line,
+                )
+        for message in messages:
+            message.user_comments = [
+                c
+                for c in message.user_comments
+                if c != DRAFT_MARK and not c.startswith("reviewed by ")
+            ] + [f"reviewed by {args.by} on {today}"]
+        comment = _header_comment(catalog.text) or DRAFT_COMMENT.format(name=language.name)
+        text = catalog_text(parsed, header_fields(language, catalog.headers), comment)
+        write_text_atomically(path, text)
+        left = len(parse_catalog(path).drafted)
+        print(
+            f"{display_path(path)}: {len(messages)} entries marked reviewed by {args.by}; "
+            f"{left} still machine-drafted"
+        )
+        return 0
     template = template_keys(read_template(root))
     open_entries = [key for key in template if fallback_reason(catalog, key)]
     if open_entries:
@@ -463,12 +496,13 @@ def cmd_review(root: Path, args) -> int:
     headers.update(
         {
             REVIEWED_BY: args.by,
-            REVIEW_DATE: datetime.date.today().isoformat(),
+            REVIEW_DATE: today,
             STATUS: "reviewed",
             "PO-Revision-Date": now(),
         }
     )
-    parsed = read_po(io.BytesIO(catalog.text.encode("utf-8")), locale=None)
+    for message in parsed:
+        message.user_comments = [c for c in message.user_comments if c != DRAFT_MARK]
     comment = (
         f"{language.name} translation of the anti-trafficking materials.\n"
         f"Reviewed by {args.by} on {headers[REVIEW_DATE]}."
@@ -476,6 +510,21 @@ def cmd_review(root: Path, args) -> int:
     write_text_atomically(path, catalog_text(parsed, header_fields(language, headers), comment))
     print(f"{display_path(path)}: marked reviewed by {args.by}")
     return 0
+
+
+def _find_entry(parsed: Catalog, key: str, catalog, path: Path):
+    """The entry ``key`` names: its msgctxt (sign:documents:short), its English, or the line
+    of its msgstr as check reports it."""
+    for message in parsed:
+        if not message.id:
+            continue
+        line = catalog.entries.get((message.context, message.id))
+        if key in (message.context, message.id) or (line and key == str(line.line)):
+            return message
+    raise InputError(
+        f"--entry {shorten(key, 40)!r}: no entry has this context, English text or msgstr line",
+        path,
+    )
 
 
 def cmd_watch(root: Path, args) -> int:
@@ -580,6 +629,13 @@ def main(argv: list[str]) -> int:
     review = commands.add_parser("review", parents=[common], help="mark a language reviewed")
     review.add_argument("code")
     review.add_argument("--by", required=True, help='reviewer, e.g. "Name <email>"')
+    review.add_argument(
+        "--entry",
+        action="append",
+        metavar="KEY",
+        help="review only this entry (repeatable): its msgctxt (sign:documents:short), its "
+        "English text, or the line of its msgstr",
+    )
     watch = commands.add_parser(
         "watch", parents=[common], help="rebuild a language whenever its catalog is saved"
     )
