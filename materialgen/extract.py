@@ -101,10 +101,24 @@ def pot_text(catalog: Catalog) -> str:
     return gnu_layout(buffer.getvalue().decode("utf-8"), extra_flags_of(catalog))
 
 
+def add_length_flags(catalog: Catalog, root: Path) -> None:
+    """Weblate's ``max-length:N`` flag on each string whose limit lengths.py measured
+    (locales/max-lengths.yaml)."""
+    from .lengths import read_limits
+
+    limits = read_limits(root)
+    for message in catalog:
+        limit = limits.get((message.context, message.id)) if message.id else None
+        if limit:
+            message.flags.add(f"max-length:{limit}")
+
+
 def write_template(root: Path) -> tuple[Path, bool]:
     """Write locales/messages.pot; unchanged apart from its date, the file is left alone."""
     target = root / "locales" / "messages.pot"
-    text = pot_text(build_template(root))
+    catalog = build_template(root)
+    add_length_flags(catalog, root)
+    text = pot_text(catalog)
     if target.is_file() and _without_date(target.read_text("utf-8")) == _without_date(text):
         return target, False
     write_text_atomically(target, text)

@@ -139,6 +139,9 @@ def update_catalog(
     checked = parse_catalog(path)  # refuses what the build would refuse, with its line
     old = checked.text
     catalog = read_po(io.BytesIO(old.encode("utf-8")), locale=None)
+    # Length limits come from the template alone: Babel would keep an outdated one beside it.
+    for message in catalog:
+        message.flags = {flag for flag in message.flags if not flag.startswith("max-length:")}
     catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
     comment = _header_comment(old) or DRAFT_COMMENT.format(name=language.name)
     fields = header_fields(language, checked.headers)
