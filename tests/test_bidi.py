@@ -7,18 +7,7 @@ import re
 
 import pypdfium2
 import pytest
-from conftest import run_generate
-
-
-def mark_fuzzy(project, lang: str, msgid: str) -> None:
-    """Mark the entry ``msgid`` fuzzy, as update does when its English changes."""
-    catalog = project / "locales" / lang / "LC_MESSAGES" / "messages.po"
-    text = catalog.read_text(encoding="utf-8")
-    changed = text.replace(
-        f'#, python-format\nmsgid "{msgid}"', f'#, fuzzy, python-format\nmsgid "{msgid}"'
-    )
-    assert changed != text
-    catalog.write_text(changed, encoding="utf-8")
+from conftest import mark_fuzzy, run_generate
 
 
 def lines_of_words(path) -> list[list[tuple[str, float]]]:

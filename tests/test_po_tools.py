@@ -8,7 +8,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, mark_fuzzy
 
 import generate
 from materialgen.catalogs import DRAFT_MARK, parse_catalog
@@ -23,8 +23,8 @@ def msgcat(path) -> str:
 
 def without_weblate_flags(text: str) -> str:
     """GNU's tools drop the flags they do not know (Weblate's max-length:N)."""
-    text = re.sub(r", max-length:\d+", "", text)
-    return re.sub(r"(?m)^#, max-length:\d+\n", "", text)
+    text = re.sub(r"(?m)^#, max-length:\d+\n", "", text)
+    return re.sub(r", max-length:\d+", "", text)
 
 
 @pytest.mark.parametrize(
@@ -123,10 +123,7 @@ def test_review_of_an_unknown_or_fuzzy_entry_is_refused(project, capsys):
     assert generate.main([*args, "--entry", "no such text"]) == 1
     err = capsys.readouterr().err
     assert "--entry 'no such text': no entry has" in err and "Traceback" not in err
-    catalog = project / "locales" / "so" / "LC_MESSAGES" / "messages.po"
-    text = catalog.read_text(encoding="utf-8")
-    flags = '#, python-format\nmsgid "Call %(number)s"'
-    catalog.write_text(text.replace(flags, flags.replace("#,", "#, fuzzy,")), encoding="utf-8")
+    mark_fuzzy(project, "so", "Call %(number)s")
     assert generate.main([*args, "--entry", "Call %(number)s"]) == 1
     assert "is fuzzy: translate it first" in capsys.readouterr().err
 
