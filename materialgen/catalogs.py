@@ -59,6 +59,8 @@ class Entry:
     fuzzy: bool
     #: carries DRAFT_MARK: machine-drafted, not yet reviewed
     drafted: bool = False
+    #: the entry's max-length:N flag: the room measured for it (lengths.py)
+    max_length: int | None = None
 
 
 @dataclasses.dataclass
@@ -239,8 +241,10 @@ def parse_catalog(path: Path) -> Catalog:
             continue
         line = _msgstr_line(lines, message.lineno or 1)
         drafted = DRAFT_MARK in message.user_comments
+        limits = [f.partition(":")[2] for f in message.flags if f.startswith("max-length:")]
+        max_length = int(limits[0]) if limits and limits[0].isdigit() else None
         entries[(message.context, message.id)] = Entry(
-            message.string or "", line, message.fuzzy, drafted
+            message.string or "", line, message.fuzzy, drafted, max_length
         )
     return Catalog(path, entries, headers, text)
 
@@ -334,6 +338,16 @@ def catalog_warnings(catalog: Catalog, template: dict) -> list[InputError]:
         elif entry.text.strip() == source.strip() and re.search("[A-Za-z]{3}", source):
             warnings.append(
                 InputError(f"identical to the English {label}", catalog.path, entry.line)
+            )
+        elif entry.max_length and len(entry.text) > entry.max_length:
+            warnings.append(
+                InputError(
+                    f"longer than its limit {label}: {len(entry.text)} characters, "
+                    f"max-length:{entry.max_length} (the room measured for it when every "
+                    "text of its box runs long; the print check decides)",
+                    catalog.path,
+                    entry.line,
+                )
             )
     return warnings
 

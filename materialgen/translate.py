@@ -443,7 +443,9 @@ def cmd_check(root: Path, args) -> int:
             print(f"error: {error}")
             errors += 1
         for warning in catalog_warnings(catalog, template):
-            strict = args.strict and not warning.message.startswith("identical")
+            # Identical on purpose (a name), and longer than a limit measured for every text
+            # of a box running long at once, can both be right: never errors.
+            strict = args.strict and not warning.message.startswith(("identical", "longer"))
             print(f"{'error' if strict else 'warning'}: {warning}")
             errors += strict
             warnings += not strict

@@ -178,7 +178,9 @@ def test_check_reports_every_finding_with_its_line(project, capsys):
     assert generate.main(["check", "--project", str(project), "--lang", "so"]) == 1
     out = capsys.readouterr().out
     assert f"error: {catalog}:{line}: the translation must keep the placeholders" in out
-    assert out.strip().endswith("1 error(s), 1 warning(s)")  # the warning: Safe Harbor name
+    # The warnings: Safe Harbor's name, and two Somali texts longer than their limits.
+    assert out.strip().endswith("1 error(s), 3 warning(s)")
+    assert out.count(": longer than its limit «") == 2
 
 
 def test_watch_rebuilds_when_the_catalog_is_saved(project, capsys):
