@@ -61,7 +61,7 @@ def arabic_fallback(project, capsys, tmp_path):
     mark_fuzzy(project, "ar", "Text %(keyword)s to %(number)s")
     organisation = tmp_path / "organisation.yaml"
     organisation.write_text(
-        'name: "Example Center #2!"\nphone: 612-555-0100\nweb: example.org\n',
+        'name: "Example Center #2!"\nphone: 612-555-0100\nweb: example.org/help-center/\n',
         encoding="utf-8",
     )
     output = tmp_path / "output"
@@ -105,3 +105,13 @@ def test_organisation_name_keeps_its_own_order(arabic_fallback):
         # Its final "!" stays at its end: isolated, not moved to the line's left end, where
         # the page's right-to-left paragraph would put it ("!Example Center #2").
         assert words[start : start + 3] == ["Example", "Center", "#2!"], words
+
+
+def test_web_addresses_keep_their_order(arabic_fallback):
+    """An address ending in neutral characters (a slash) beside the phone number: without
+    its isolation the print check refuses the flyer ("laid out right-to-left")."""
+    for material in ("flyer", "poster"):
+        path = arabic_fallback / f"{material}.pdf"
+        words = {word for line in lines_of_words(path) for word, _ in line}
+        assert "example.org/help-center/" in words, material
+        assert "humantraffickinghotline.org" in words, material
