@@ -128,7 +128,8 @@ VOID = {"meta", "link", "br", "img", "hr", "input", "col", "source", "wbr", "pat
 
 
 class Measurer:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, paper: str = "us"):
+        self.paper = paper  # us: Letter and Tabloid; a4: A4 and A3 (--paper a4)
         self.project = Project(root)
         organisation = self.project.materials_dir / "local-organisation.example.yaml"
         self.data = load(self.project, organisation, None)
@@ -144,7 +145,8 @@ class Measurer:
         from .worker import Worker
 
         if self._worker is None:
-            self._worker = Worker(self.project, self.data, Options(previews=False))
+            options = Options(previews=False, paper=self.paper)
+            self._worker = Worker(self.project, self.data, options)
         return self._worker
 
     def materials(self) -> list:
@@ -198,26 +200,33 @@ class Measurer:
         return low
 
 
-_measurer: Measurer | None = None
+#: Both paper sizes (the card is the same on both): a limit must hold on either.
+PAPERS = ("us", "a4")
+_measurers: dict[str, Measurer] = {}
 
 
 def _init(root: Path) -> None:
-    global _measurer
-    _measurer = Measurer(root)
+    for paper in PAPERS:
+        _measurers[paper] = Measurer(root, paper)
 
 
 def _growth(item):
-    material_id, frame, keys = item
-    material = _measurer.data.content.materials[material_id]
-    return f"{material_id}: {frame}", keys, _measurer.growth(material, keys)
+    paper, material_id, frame, keys = item
+    measurer = _measurers[paper]
+    material = measurer.data.content.materials[material_id]
+    label = f"{material_id}: {frame}" + (" (A4)" if paper == "a4" else "")
+    return label, keys, measurer.growth(material, keys)
 
 
 def measure(root: Path, jobs: int, out=print) -> list[Limit]:
     """The limit of every string printed in a frame, measured in ``jobs`` processes."""
     measurer = Measurer(root)
     items = [
-        (material.id, frame, keys)
+        (paper, material.id, frame, keys)
+        for paper in PAPERS
         for material in measurer.materials()
+        # The card is the same size on both papers: measured once.
+        if paper == "us" or material.paper != "card"
         for frame, keys in measurer.frames(material).items()
     ]
     limits: dict[tuple, Limit] = {}

@@ -60,16 +60,17 @@ def fill_catalog(project, lang: str, factor: float) -> None:
     path.write_bytes(buffer.getvalue())
 
 
-def build(capsys, project, lang):
+def build(capsys, project, lang, paper="us"):
     return run_generate(
-        capsys, "--project", str(project), "--lang", lang, "--no-previews",
+        capsys, "--project", str(project), "--lang", lang, "--no-previews", "--paper", paper,
         "--organisation", str(project / "materials" / "local-organisation.example.yaml"),
     )  # fmt: skip
 
 
-def test_translations_at_their_limits_print_every_material(project, capsys):
+@pytest.mark.parametrize("paper", ["us", "a4"])
+def test_translations_at_their_limits_print_every_material(project, capsys, paper):
     fill_catalog(project, "fr", 1.0)
-    code, out, err = build(capsys, project, "fr")
+    code, out, err = build(capsys, project, "fr", paper)
     assert code == 0, out + err
     assert re.search(r"\b6 written, 0 up to date, 0 failed", out), out
 
