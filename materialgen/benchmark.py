@@ -352,9 +352,15 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"coalition batch, {args.coalition} organisations: {done} documents "
             f"({last['failed']} failed their print check) in {median('batch'):.1f} s = "
-            f"{batch_rate:.2f} documents/s, CPU {median('batch', 'cpu'):.0f} s; single "
+            f"{batch_rate:.2f} documents/s, CPU {median('batch', 'cpu'):.0f} s, "
+            f"{last['layouts']} layouts per document; single "
             f"build {single_rate:.2f} documents/s; ratio {batch_rate / single_rate:.2f} "
             "(target at least 0.9)"
+        )
+        print(
+            f"    CPU per document: batch {median('batch', 'cpu') / done:.3f} s, single build "
+            f"{plain_cpu / cases['plain'][-1]['written']:.3f} s (the wall-clock ratio also "
+            "depends on what else the machine runs)"
         )
         print(
             f"    largest worker's peak RSS in the batch: "

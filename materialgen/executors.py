@@ -45,9 +45,10 @@ from pathlib import Path
 from .errors import InputError, InputErrors
 
 #: Documents a local worker process builds before it is replaced by a fresh one. WeasyPrint
-#: keeps about 0.23 MB per document rendered; 40 documents keep a worker near 100 MB above
-#: its start, and a new worker (forked) costs a few milliseconds.
-RECYCLE_AFTER = 40
+#: keeps up to about 0.23 MB per document rendered (worker.py gives most of it back); 150
+#: documents add at most 35 MB to a worker's peak of about 200 MB, the largest poster's.
+#: A replacement costs about a second of CPU: it loads the project and warms its fonts.
+RECYCLE_AFTER = 150
 
 #: Distributions whose versions must agree between the client and a cluster's workers.
 VERSIONED = (
