@@ -195,6 +195,7 @@ class Plan:
         self.project, self.data, self.options, self.manifest = project, data, options, manifest
         self.shared = run_inputs(data, options)
         self.saved = time.monotonic()
+        self.save_seconds = 0.0
 
     def stale(self, tasks: list[Task], force: bool) -> dict[Task, str]:
         """The tasks to build, with why; the others are up to date."""
@@ -228,12 +229,17 @@ class Plan:
             self.manifest.record(task.key, expected, result, self.data.catalogs)
         else:
             self.manifest.forget(task.key)
-        if time.monotonic() - self.saved > _SAVE_EVERY:
+        # A large manifest (a coalition's batch) takes a while to write, and holds the GIL
+        # meanwhile, which keeps the workers waiting for their next document: save it at
+        # most a twentieth of the time.
+        if time.monotonic() - self.saved > max(_SAVE_EVERY, 20 * self.save_seconds):
             self.save()
 
     def save(self) -> None:
+        started = time.monotonic()
         self.manifest.save()
         self.saved = time.monotonic()
+        self.save_seconds = self.saved - started
 
     def cost(self, task: Task) -> float:
         known = (self.manifest.documents.get(task.key) or {}).get("seconds")
