@@ -213,6 +213,10 @@ def create_app(project: Project, jobs_dir: Path | None = None, hosts: list[str] 
     def output_file(name: str):
         return serve_from(project.output, name)
 
+    @app.get("/favicon.ico")
+    def favicon():
+        return "", 204
+
     @app.get("/gallery")
     def gallery():
         return redirect("/output/index.html")

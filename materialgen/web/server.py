@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import shutil
+import signal
 import sys
 import tempfile
 import webbrowser
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Serving the pages at {url} (Ctrl+C stops)", flush=True)
     if args.open:
         webbrowser.open(url)
+    # Stopped by a signal as by Ctrl+C: the running job and the preview process end first.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.run()
     except KeyboardInterrupt:
