@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import multiprocessing
 import shutil
 import signal
 import sys
@@ -102,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     # Before WeasyPrint is imported anywhere: fontconfig sees only the project's fonts, and
     # the forkserver that starts the workers inherits that.
     fonts_module.isolate(project.fonts_dir)
+    # One fork server starts the builds' workers and the preview process: WeasyPrint is
+    # imported there once, whichever asks first.
+    multiprocessing.get_context("forkserver").set_forkserver_preload(
+        ["materialgen.worker", "weasyprint"]
+    )
     jobs_dir = Path(tempfile.mkdtemp(prefix="materialgen-jobs-"))
     app = create_app(project, jobs_dir)
     server = waitress.create_server(app, host=args.host, port=args.port, threads=8)
