@@ -175,6 +175,31 @@ def test_another_host_is_served_only_with_a_warning(tmp_path):
     assert "warning: listening on 0.0.0.0: anyone who can reach this computer" in warning
 
 
+def test_materialgen_serve_opens_the_browser_at_its_address(project, tmp_path):
+    """The console command of pyproject.toml, with --open: the browser (here a script in
+    $BROWSER, which Python's webbrowser honours) is given the printed address."""
+    opened = tmp_path / "opened"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    browser.chmod(0o755)
+    command = Path(sys.executable).with_name("materialgen")
+    environment = {**os.environ, "BROWSER": str(browser)}
+    environment.pop("FONTCONFIG_FILE", None)
+    process = subprocess.Popen(
+        [str(command), "serve", "--port", "0", "--open", "--project", str(project)],
+        stdout=subprocess.PIPE, text=True, env=environment, start_new_session=True,
+    )  # fmt: skip
+    try:
+        url = re.search(r"http://127\.0\.0\.1:\d+/", process.stdout.readline()).group(0)
+        deadline = time.monotonic() + 30
+        while not opened.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert opened.read_text().strip() == url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)
+
+
 def test_a_foreign_host_is_refused(served):
     """DNS rebinding: a page of evil.example whose name now leads to 127.0.0.1."""
     for host in (
@@ -493,6 +518,10 @@ def test_killing_the_server_mid_build_leaves_no_partial_file(project):
                 break
             time.sleep(0.05)
         assert not progress["finished"], "the build ended before it could be killed"
+        # The pages answer while it builds.
+        for page in ("/build", "/organisation", "/translations"):
+            assert server.request("GET", page)[0] == 200
+        assert not json.loads(server.request("GET", path + "/progress.json")[2])["finished"]
     finally:
         server.stop(signal.SIGKILL)  # the server, its forkserver and its workers at once
     output = project / "output"

@@ -360,6 +360,10 @@ def create_app(project: Project, jobs_dir: Path | None = None, hosts: list[str] 
             else ""
         )
         text = organisation_yaml(values) if values.get("name", "").strip() else ""
+        # The last few previews stay (a page may still be loading one); older ones go.
+        earlier = sorted(jobs_dir.glob("preview-*"), key=lambda p: p.stat().st_mtime)
+        for old in earlier[:-3]:
+            shutil.rmtree(old, ignore_errors=True)
         folder = Path(tempfile.mkdtemp(dir=jobs_dir, prefix="preview-"))
         paper = form.get("paper") if form.get("paper") in PAPERS else "us"
         answer = previewer.render(text, lang, material, paper, folder)
