@@ -476,6 +476,9 @@ def test_a_catalog_is_checked_and_built_before_it_is_saved(served, tmp_path):
         assert status == 303
         return job_path(headers["Location"])
 
+    _, _, page = served.request("GET", "/translations")
+    somali = re.search(rb"<th scope=\"row\">Somali .*?</tr>", page, re.DOTALL).group(0)
+    assert b"100% (" in somali and b"Machine-drafted, not reviewed" in somali
     # A broken translation: the check's message, with its line; nothing built, no Save.
     bad = upload(original.replace(old, 'msgstr "Caawimaad <script>hel</script>"'))
     _, _, page = served.request("GET", bad)

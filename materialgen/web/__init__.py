@@ -354,11 +354,9 @@ def create_app(project: Project, jobs_dir: Path | None = None, hosts: list[str] 
         if lang not in languages() or material not in TITLES or material == "wallet-card-sheet":
             abort(400)
         values = {key: form.get(key, "") for key in FIELDS}
-        values["logo"] = (
-            profiles.values(form.get("profile_name") or None).get("logo", "")
-            if (schema_has_logo() and PROFILE_NAME.fullmatch(form.get("profile_name", "")))
-            else ""
-        )
+        profile = form.get("profile_name", "")
+        if schema_has_logo() and PROFILE_NAME.fullmatch(profile) and profile in profiles.names():
+            values["logo"] = profiles.values(profile).get("logo", "")  # the one saved with it
         text = organisation_yaml(values) if values.get("name", "").strip() else ""
         # The last few previews stay (a page may still be loading one); older ones go.
         earlier = sorted(jobs_dir.glob("preview-*"), key=lambda p: p.stat().st_mtime)

@@ -81,6 +81,9 @@ function livePreview(section) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  // A form sent back with its messages: the list of them takes the focus, and is read out.
+  const errors = document.querySelector(".alert[tabindex]");
+  if (errors) errors.focus();
   const progress = document.getElementById("progress");
   if (progress && progress.dataset.finished === "no") followJob(progress);
   const preview = document.getElementById("preview");
