@@ -371,8 +371,13 @@ def test_a_validation_error_is_shown_and_announced(served, browser_page):
     alert = page.get_by_role("alert")
     assert "Phone" in alert.inner_text() and "not a phone number" in alert.inner_text()
     # Beside its field: right under it.
-    field_box, message_box = phone.bounding_box(), message.bounding_box()
-    assert 0 <= message_box["y"] - (field_box["y"] + field_box["height"]) < 40
+    gap = page.evaluate(  # both measured at once: the page may scroll to the messages
+        "document.getElementById('phone-error').getBoundingClientRect().top"
+        " - document.getElementById('phone').getBoundingClientRect().bottom"
+    )
+    assert 0 <= gap < 40
+    # The list of messages has the focus, so a screen reader reads it out first.
+    page.wait_for_function("document.activeElement.id === 'form-errors'")
     assert not (served.project / "materials" / "organisations" / "bad-phone.yaml").exists()
 
 
