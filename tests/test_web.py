@@ -6,6 +6,7 @@ an attacker can."""
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import re
@@ -286,8 +287,37 @@ def test_uploads_are_bounded_and_logos_are_pictures(served):
         "POST", "/translations", body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
     )
     assert status == 400 and b"larger than 1 MB" in page
-    assert not (served.project / "materials" / "logos").exists()
+    assert not (served.project / "materials" / "organisations" / "logos").exists()
     assert not (served.project / "materials" / "organisations" / "logo-test.yaml").exists()
+
+
+def test_a_logo_is_kept_with_its_profile(served):
+    """A PNG is kept beside its profile; where the schema prints logos, the profile names it
+    from its own folder and local-organisation.yaml from materials/."""
+    from PIL import Image
+
+    from materialgen.web.organisation import schema_has_logo
+
+    picture = io.BytesIO()
+    Image.new("RGB", (60, 20), "navy").save(picture, format="PNG")
+    fields = {"csrf_token": served.token(), "profile_name": "with-logo", "name": "Logo Group"}
+    body, boundary = multipart(fields, {"logo": ("our logo.png", picture.getvalue())})
+    status, _, _ = served.request(
+        "POST", "/organisation", body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
+    assert status == 303
+    materials = served.project / "materials"
+    assert (materials / "organisations/logos/with-logo.png").read_bytes() == picture.getvalue()
+    profile = yaml.safe_load((materials / "organisations/with-logo.yaml").read_text())
+    chosen = yaml.safe_load((materials / "local-organisation.yaml").read_text())
+    if schema_has_logo():
+        assert profile["logo"] == "logos/with-logo.png"
+        assert chosen["logo"] == "organisations/logos/with-logo.png"
+    else:
+        assert "logo" not in profile and "logo" not in chosen
+    assert chosen["name"] == "Logo Group"
+    _, _, page = served.request("GET", "/build")
+    assert "Printed contact: <strong>Logo Group</strong>" in page.decode()
 
 
 def test_user_text_is_escaped(served):

@@ -199,7 +199,10 @@ def create_app(project: Project, jobs_dir: Path | None = None, hosts: list[str] 
     @app.get("/jobs/<int:ident>")
     def job_page(ident: int):
         job = job_or_404(ident)
-        return render_template("job.html", job=job, languages=languages(), describe=describe)
+        section = "catalog_job" if job.kind == "catalog" else "job_page"  # for the menu
+        return render_template(
+            "job.html", job=job, languages=languages(), describe=describe, section=section
+        )
 
     @app.get("/jobs/<int:ident>/progress.json")
     def job_progress(ident: int):
@@ -305,19 +308,22 @@ def create_app(project: Project, jobs_dir: Path | None = None, hosts: list[str] 
             errors["profile_name"] = f"Give the profile a name of {PROFILE_NAME_HELP}."
         scratch = Path(tempfile.mkdtemp(dir=jobs_dir, prefix="form-"))
         try:
+            received, suffix = None, None
             logo = request.files.get("logo")
             if logo and logo.filename:
-                stored, problem = store_logo(logo, profile, scratch)
+                received, suffix, problem = receive_logo(logo, scratch)
                 if problem:
                     errors["logo"] = problem
                 elif schema_has_logo():
-                    values["logo"] = stored
-            elif schema_has_logo() and profile and PROFILE_NAME.fullmatch(profile):
+                    values["logo"] = f"{profiles.logo_folder().name}/{profile}{suffix}"
+            elif schema_has_logo() and PROFILE_NAME.fullmatch(profile):
                 kept = profiles.values(profile).get("logo")
                 if kept:
                     values["logo"] = kept
             text = organisation_yaml(values)
             errors = {**check_organisation(text, scratch), **errors}
+            if not errors and received is not None:  # kept only with a profile saved
+                write_bytes_atomically(profiles.logo_folder() / f"{profile}{suffix}", received)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         if errors:
@@ -325,27 +331,25 @@ def create_app(project: Project, jobs_dir: Path | None = None, hosts: list[str] 
         profiles.save(profile, text, choose=form.get("use") != "off")
         return redirect(url_for("organisation_form", profile=profile, saved="saved"), 303)
 
-    def store_logo(upload, profile: str, scratch: Path) -> tuple[str | None, str | None]:
-        """The logo, checked (PNG or JPEG, 2 MB at most), in materials/logos/."""
+    def receive_logo(upload, scratch: Path) -> tuple[bytes | None, str | None, str | None]:
+        """(bytes, suffix, None) for a PNG or JPEG of 2 MB at most, else (None, None, why)."""
         data = upload.stream.read(LOGO_MAX_BYTES + 1)
         suffix, problem = check_logo(data)
-        if problem or not PROFILE_NAME.fullmatch(profile):
-            return None, problem
+        if problem:
+            return None, None, problem
         received = scratch / f"logo{suffix}"
         received.write_bytes(data)
         try:  # the project's input guard: a regular file, of a bounded size
             data = read_input(received, scratch, limit=LOGO_MAX_BYTES)
             from PIL import Image
 
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(io.BytesIO(data), formats=("PNG", "JPEG")) as image:
                 image.verify()
         except InputError as error:
-            return None, error.message
+            return None, None, error.message
         except Exception:
-            return None, "The logo could not be read as a picture: is the file damaged?"
-        target = project.materials_dir / "logos" / f"{profile}{suffix}"
-        write_bytes_atomically(target, data)
-        return f"logos/{target.name}", None
+            return None, None, "The logo could not be read as a picture: is the file damaged?"
+        return data, suffix, None
 
     @app.post("/preview")
     def preview():
@@ -356,7 +360,9 @@ def create_app(project: Project, jobs_dir: Path | None = None, hosts: list[str] 
         values = {key: form.get(key, "") for key in FIELDS}
         profile = form.get("profile_name", "")
         if schema_has_logo() and PROFILE_NAME.fullmatch(profile) and profile in profiles.names():
-            values["logo"] = profiles.values(profile).get("logo", "")  # the one saved with it
+            logo = profiles.values(profile).get("logo")  # the one saved with it
+            if logo:
+                values["logo"] = str(profiles.folder / logo)  # read from the preview's folder
         text = organisation_yaml(values) if values.get("name", "").strip() else ""
         # The last few previews stay (a page may still be loading one); older ones go.
         earlier = sorted(jobs_dir.glob("preview-*"), key=lambda p: p.stat().st_mtime)

@@ -1,10 +1,11 @@
 """The organisation form: named profiles, checked by the content schema, saved as the YAML
 file the command line reads.
 
-A profile is materials/organisations/<name>.yaml; choosing one writes the same bytes,
-atomically, to materials/local-organisation.yaml, so the chosen profile is the one whose
-file equals it. A form is checked by writing it as YAML and reading it back with
-``schema.read_record``: the command line and the page accept exactly the same files.
+A profile is materials/organisations/<name>.yaml (its logo beside it, in logos/); choosing
+one writes it, atomically, to materials/local-organisation.yaml, its logo's path made
+relative to that file, so the chosen profile is the one whose file that is, byte for byte.
+A form is checked by writing it as YAML and reading it back with ``schema.read_record``:
+the command line and the page accept exactly the same files.
 """
 
 from __future__ import annotations
@@ -63,36 +64,45 @@ class Profiles:
             raise ValueError(name)
         return self.folder / f"{name}.yaml"
 
-    def chosen(self) -> str | None:
-        """The profile whose file is local-organisation.yaml, byte for byte."""
-        try:
-            current = self.chosen_path.read_bytes()
-        except OSError:
-            return None
-        for name in self.names():
-            if self.path(name).read_bytes() == current:
-                return name
-        return None
-
     def values(self, name: str | None) -> dict[str, str]:
         """The fields of profile ``name`` (None: of local-organisation.yaml), as strings."""
         path = self.chosen_path if name is None else self.path(name)
         try:
             record = yaml.safe_load(read_input(path, self.materials_dir.parent)) or {}
-        except (InputError, yaml.YAMLError):
+        except (InputError, yaml.YAMLError, ValueError):
             return {}
         if not isinstance(record, dict):
             return {}
         return {key: str(value) for key, value in record.items() if value is not None}
 
+    def logo_folder(self) -> Path:
+        return self.folder / "logos"
+
+    def chosen_text(self, name: str) -> str:
+        """Profile ``name`` as local-organisation.yaml: its logo seen from materials/."""
+        values = self.values(name)
+        if values.get("logo"):
+            values["logo"] = f"{self.folder.name}/{values['logo']}"
+        return organisation_yaml(values)
+
+    def chosen(self) -> str | None:
+        """The profile that local-organisation.yaml is, byte for byte."""
+        try:
+            current = self.chosen_path.read_bytes()
+        except OSError:
+            return None
+        for name in self.names():
+            if self.chosen_text(name).encode("utf-8") == current:
+                return name
+        return None
+
     def save(self, name: str, text: str, choose: bool) -> None:
-        data = text.encode("utf-8")
-        write_bytes_atomically(self.path(name), data)
+        write_bytes_atomically(self.path(name), text.encode("utf-8"))
         if choose:
-            write_bytes_atomically(self.chosen_path, data)
+            self.choose(name)
 
     def choose(self, name: str) -> None:
-        write_bytes_atomically(self.chosen_path, self.path(name).read_bytes())
+        write_bytes_atomically(self.chosen_path, self.chosen_text(name).encode("utf-8"))
 
 
 def organisation_yaml(values: dict[str, str]) -> str:

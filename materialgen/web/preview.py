@@ -16,6 +16,7 @@ import os
 import threading
 from pathlib import Path
 
+from .. import content as content_module
 from ..content import Organisation
 from ..errors import InputError, InputErrors
 from ..project import Project, load
@@ -57,6 +58,8 @@ def _render(organisation_yaml: str, lang: str, material: str, paper: str, folder
         path.write_text(organisation_yaml, encoding="utf-8")
         try:
             organisation = read_record(path, Organisation)
+            if getattr(organisation, "logo", None) and hasattr(content_module, "load_logo"):
+                content_module.load_logo(organisation, project.root)  # as load_content does
         except InputError as error:
             return {"problems": [error.message], "pages": []}
         except InputErrors as many:
