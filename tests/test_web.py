@@ -556,9 +556,14 @@ def test_killing_the_server_mid_build_leaves_no_partial_file(project):
                 break
             time.sleep(0.05)
         assert not progress["finished"], "the build ended before it could be killed"
-        # The pages answer while it builds.
+        # The pages answer while it builds, and a second build waits for the first.
         for page in ("/build", "/organisation", "/translations"):
             assert server.request("GET", page)[0] == 200
+        status, headers, _ = server.post("/build", {"lang": "es", "material": "flyer"})
+        queued = json.loads(
+            server.request("GET", job_path(headers["Location"]) + "/progress.json")[2]
+        )
+        assert queued["state"] == "queued"
         assert not json.loads(server.request("GET", path + "/progress.json")[2])["finished"]
     finally:
         server.stop(signal.SIGKILL)  # the server, its forkserver and its workers at once
