@@ -542,6 +542,31 @@ def test_a_catalog_is_checked_and_built_before_it_is_saved(served, tmp_path):
     assert b"Saved: the project's catalog for Somali is now this one." in page
 
 
+def test_the_preview_process_ends_with_a_killed_server(project):
+    """The preview process is the server's child's child: it ends when the server is
+    killed outright (nothing can tell it to), and the fork server with it."""
+    server = Server(project)
+    try:
+        fields = {"name": "Preview Group", "lang": "so", "material": "wallet-card"}
+        answer = json.loads(server.post("/preview", fields)[2])
+        assert answer["problems"] == [] and len(answer["pages"]) == 2
+        status, _, png = server.request("GET", answer["pages"][0])
+        assert status == 200 and png.startswith(b"\x89PNG")
+        os.kill(server.process.pid, signal.SIGKILL)  # the server alone
+        server.process.wait(10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(server.process.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("processes of the killed server are still running")
+    finally:
+        server.stop(signal.SIGKILL)
+
+
 def test_killing_the_server_mid_build_leaves_no_partial_file(project):
     server = Server(project)
     try:

@@ -14,6 +14,7 @@ import dataclasses
 import multiprocessing
 import os
 import threading
+import time
 from pathlib import Path
 
 from .. import content as content_module
@@ -26,11 +27,23 @@ from ..schema import read_record
 _state: dict = {}
 
 
-def _init(project: Project) -> None:
+def _init(project: Project, server_pid: int) -> None:
     from .. import fonts
 
     fonts.isolate(project.fonts_dir)
     _state.update(project=project, data=None, stamp=None, workers={}, memory={})
+    threading.Thread(target=_end_with, args=(server_pid,), daemon=True).start()
+
+
+def _end_with(server_pid: int) -> None:
+    """A server killed outright cannot tell this process to stop (its queue's pipe stays
+    open here): it stops when the server is gone."""
+    while True:
+        time.sleep(2)
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
 
 
 def _stamp(project: Project) -> tuple:
@@ -102,7 +115,7 @@ class Previewer:
                     max_workers=1,
                     mp_context=multiprocessing.get_context("forkserver"),
                     initializer=_init,
-                    initargs=(self.project,),
+                    initargs=(self.project, os.getpid()),
                 )
             future = self._pool.submit(
                 _render, organisation_yaml, lang, material, paper, str(folder)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import multiprocessing
+import os
 import shutil
 import signal
 import sys
@@ -103,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     # Before WeasyPrint is imported anywhere: fontconfig sees only the project's fonts, and
     # the forkserver that starts the workers inherits that.
     fonts_module.isolate(project.fonts_dir)
+    # The fork server is a new Python: it is told, as isolate() told this one, that
+    # fontconfig offering no font of the machine is intended.
+    quiet = "ignore:No fonts configured in FontConfig:UserWarning"
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), quiet]))
     # One fork server starts the builds' workers and the preview process: WeasyPrint is
     # imported there once, whichever asks first.
     multiprocessing.get_context("forkserver").set_forkserver_preload(
@@ -119,8 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Serving the pages at {url} (Ctrl+C stops)", flush=True)
     if args.open:
         webbrowser.open(url)
-    # Stopped by a signal as by Ctrl+C: the running job and the preview process end first.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Stopped by a signal (or its terminal closed) as by Ctrl+C: the running job and the
+    # preview process end first.
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, lambda *_: sys.exit(0))
     try:
         server.run()
     except KeyboardInterrupt:
