@@ -379,7 +379,11 @@ def run(
                 failed = Result(sheet.lang, sheet.material, problems=["its card failed"])
                 yield from finish(sheet, failed)
 
-    if request.executor == "local" and (jobs <= 1 or len(to_build) <= 1):
+    # A caller that asks for forkserver or spawn (a threaded server) never lays a document
+    # out in its own process either: its workers end with the build, so its memory stays
+    # flat over many builds.
+    in_process = request.executor == "local" and request.start_method in ("fork", "auto")
+    if in_process and (jobs <= 1 or len(to_build) <= 1):
         init_worker(project, data, options)
         queue = list(ready)
         while queue and not halted():

@@ -47,7 +47,6 @@ class Worker:
         from .layout import Layout
 
         self.project, self.data, self.options = project, data, options
-        self.base, self.by_org = data, {}
         self.layout = Layout(project.templates_dir, pdf_settings(options))
         self.renderer = data.renderer
         # Everything so far lives as long as the worker: keep the collector from scanning
@@ -62,7 +61,7 @@ class Worker:
         from .layout import BlockedURL
 
         started = time.perf_counter()
-        self.data = self.data_for(task.org)
+        self._current = self.data_for(task.org)
         material = self.data.content.materials[task.material]
         result = Result(task.lang, task.material, org=task.org)
         sections = self.sections(task.section_langs)
@@ -99,6 +98,15 @@ class Worker:
                 result.missing[(section.language.code, *key)] = reason
         result.seconds = time.perf_counter() - started
         return result
+
+    @property
+    def data(self) -> Data:
+        """The data of the document being built (``data_for``)."""
+        return self._current
+
+    @data.setter
+    def data(self, data: Data) -> None:
+        self.base, self.by_org, self._current = data, {}, data
 
     def data_for(self, org: str | None) -> Data:
         """The project's data, with the organisation of a batch's document in its content
