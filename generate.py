@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from materialgen import PROJECT_ROOT, translate
-from materialgen.build import Project, generate
+from materialgen.cli import generate
+from materialgen.project import Project
 from materialgen.render import Options
 
 #: What print shops usually ask for (1/8 in, 3.175 mm, in the US: --bleed 3.175).

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Set up everything the generator and its tests need, on Debian or Ubuntu:
+# Set up everything the generator and its tests need, on Debian 13 or 12
+# (the reference platforms; Ubuntu is untested):
 #   1. system packages: Pango (WeasyPrint's text engine), HarfBuzz subsetting (fast font
 #      embedding), the pinned font packages, GNU gettext (msgfmt), Python's venv module, and
 #      zbar's zbarimg (the tests read the printed QR codes back with a real decoder);

@@ -160,9 +160,10 @@ def final_html(project: Path, output: Path, target: Path) -> list[tuple[str, str
     to ``target``; (html, pdf) pairs for the bare renderer."""
     import jinja2
 
-    from .build import Project, load, plan
     from .catalogs import Translator
     from .impose import cut_marks, sheet_slots
+    from .plan import plan
+    from .project import Project, load
     from .render import PAPER, Options, Section
 
     paths = Project(project, output)

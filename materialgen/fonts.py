@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import json
 import os
 import shutil
 import sys
@@ -34,8 +35,9 @@ class FontFile:
     weight: int = field("CSS font-weight of this file: 400 regular, 700 bold")
     package: str = field("Debian package that installs the file")
     path: str = field("where the package installs the file")
-    sha256: str = field(
-        "SHA-256 of that file: the pinned version",
+    sha256: str | list[str] = field(
+        "SHA-256 of that file: the pinned version, or a list of them where the reference "
+        "releases (Debian 12 and 13) package different versions of it",
         check=matches(r"[0-9a-f]{64}", "a SHA-256 in hex"),
     )
     face: int | None = field(
@@ -51,6 +53,10 @@ class FontFile:
         check=matches(r"[0-9A-F]{4,6}-[0-9A-F]{4,6}", "a range of hex code points like 0000-2FFF"),
     )
     where: Location | None = None
+
+    @property
+    def pins(self) -> list[str]:
+        return [self.sha256] if isinstance(self.sha256, str) else list(self.sha256)
 
     @property
     def prepared_name(self) -> str:
@@ -108,12 +114,16 @@ def isolate(fonts_dir: Path) -> None:
 def prepare(fonts: list[FontFile], fonts_dir: Path, strict: bool = False) -> list[str]:
     """Copy (or extract) every pinned font into ``fonts_dir``; return what was done.
 
-    A file that is not the pinned version (another distribution's package, a newer Debian)
-    is an error with ``strict``; otherwise it is used with a warning: the print check still
-    proves every glyph is there, but the output may differ from what was tested.
+    A file that is none of the pinned versions (another distribution's package, a newer
+    Debian) is an error with ``strict``; otherwise it is used with a warning: the print check
+    still proves every glyph is there, but the output may differ from what was tested. A
+    prepared file is made again when its source changed (the package was upgraded), so that
+    every document printed with it is rebuilt.
     """
     fonts_dir.mkdir(parents=True, exist_ok=True)
     errors, done = [], []
+    stamps_path = fonts_dir / PREPARED_FROM
+    stamps = _read_stamps(stamps_path)
     for font in fonts:
         target = fonts_dir / font.prepared_name
         source = Path(font.path)
@@ -128,10 +138,11 @@ def prepare(fonts: list[FontFile], fonts_dir: Path, strict: bool = False) -> lis
             )
             continue
         digest = hashlib.sha256(source.read_bytes()).hexdigest()
-        if digest != font.sha256:
+        if digest not in font.pins:
+            expected = " or ".join(f"{pin[:12]}..." for pin in font.pins)
             mismatch = InputError(
                 f"{font.path} is not the pinned version (SHA-256 {digest[:12]}..., expected "
-                f"{font.sha256[:12]}...): check the package version, then update the pin",
+                f"{expected}): check the package version, then update the pin",
                 font.where.path,
                 font.where.of("sha256"),
             )
@@ -139,7 +150,7 @@ def prepare(fonts: list[FontFile], fonts_dir: Path, strict: bool = False) -> lis
                 errors.append(mismatch)
                 continue
             done.append(f"warning: {mismatch}; using it anyway")
-        if target.is_file():
+        if target.is_file() and stamps.get(target.name) == digest:
             continue
         tmp = target.with_name(target.name + ".tmp")
         if font.face is None:
@@ -152,15 +163,31 @@ def prepare(fonts: list[FontFile], fonts_dir: Path, strict: bool = False) -> lis
         if font.keep:
             tmp.write_bytes(subset(tmp.read_bytes(), font.ranges))
         tmp.replace(target)
+        stamps[target.name] = digest
         done.append(f"prepared {target.name} ({font.family} {font.weight})")
-    if errors:
-        raise InputErrors(errors)
     wanted = {font.prepared_name for font in fonts}
     for stale in [*fonts_dir.glob("*.ttf"), *fonts_dir.glob("*.otf")]:
         if stale.name not in wanted:
             stale.unlink()
             done.append(f"removed {stale.name} (no longer in fonts.yaml)")
+    stamps = {name: sha for name, sha in stamps.items() if name in wanted}
+    if stamps != _read_stamps(stamps_path):
+        write_text_atomically(stamps_path, json.dumps(stamps, indent=1, sort_keys=True) + "\n")
+    if errors:
+        raise InputErrors(errors)
     return done
+
+
+#: Which source file (its SHA-256) each prepared file was made from.
+PREPARED_FROM = "prepared-from.json"
+
+
+def _read_stamps(path: Path) -> dict[str, str]:
+    try:
+        stamps = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stamps if isinstance(stamps, dict) else {}
 
 
 HARFBUZZ = """

@@ -316,7 +316,8 @@ def cmd_watch(root: Path, args) -> int:
     """
     import time
 
-    from .build import Project, generate
+    from .cli import generate
+    from .project import Project
     from .render import Options
 
     languages = load_table(root)

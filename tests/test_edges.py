@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from conftest import run_generate
 
-from materialgen.build import Project, Worker, load
 from materialgen.checks import PX_PER_MM, walk
+from materialgen.project import Project, load
 from materialgen.render import PAPER, Options
+from materialgen.worker import Worker
 
 
 def laid_out_tabs(project_root, bleed: float):

@@ -17,9 +17,9 @@ from PIL import Image
 
 import generate
 from materialgen import gallery
-from materialgen.build import Project, load
 from materialgen.catalogs import language_status
 from materialgen.preview import LONG_SIDE_PX, MAX_DPI, preview_scale, render_pages
+from materialgen.project import Project, load
 
 PO = re.compile(r"\.po$")
 

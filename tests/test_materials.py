@@ -196,9 +196,10 @@ def test_card_back_shows_pictograms_where_they_fit(built):
     and their sheet of ten cards does the same."""
     import json
 
-    from materialgen.build import Project, Worker, load
     from materialgen.checks import walk
+    from materialgen.project import Project, load
     from materialgen.render import Options
+    from materialgen.worker import Worker
 
     _, output = built
     plain = {}

@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 from babel.messages.pofile import read_po
 from conftest import run_generate
 
-from materialgen.build import Project, load
 from materialgen.catalogs import PLACEHOLDER, Translator
+from materialgen.project import Project, load
 from materialgen.render import Options, Renderer, Section
 
 PSEUDO_ROW = """

@@ -8,9 +8,9 @@ import time
 import pytest
 from conftest import ROOT, run_generate, set_nhth_summary
 
-from materialgen.build import Project, load
 from materialgen.catalogs import Translator
 from materialgen.layout import BlockedURL, Layout, ProjectFetcher
+from materialgen.project import Project, load
 from materialgen.render import Options, Renderer, Section
 
 PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>t</title>
