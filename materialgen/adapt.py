@@ -53,6 +53,11 @@ class Step:
         "what the build prints for a document that took the step, and the gallery shows",
         max_length=60,
     )
+    always: bool = field(
+        "kept whenever it is tried, even when it alone gives no room (the logo: the first "
+        "thing a material that adapts gives up); otherwise a step that does not help is undone",
+        default=False,
+    )
     where: Location | None = None
 
 
@@ -94,7 +99,7 @@ def adapt(fit, order: list[Step], changes, memory: dict) -> Adapted:
         if not hopeless & set(step.frames) or not changes(steps, step.id):
             continue
         trial = fit((*steps, step.id), fitted.fits, None)
-        if set(trial.hopeless) - hopeless or not _better(trial, fitted, hopeless):
+        if set(trial.hopeless) - hopeless or not (step.always or _better(trial, fitted, hopeless)):
             continue  # it moved the problem to another frame, or did not help: undone
         steps, fitted = (*steps, step.id), trial
     return Adapted(fitted, steps)

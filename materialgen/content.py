@@ -56,8 +56,8 @@ class Resource:
     hours: str | None = field("when it can be reached", default=None, translated=True)
     languages: str | None = field("languages served", default=None, translated=True)
     languages_short: str | None = field(
-        "languages served, in a short form (about 40 characters) for a card or flyer whose text does "
-        "not fit otherwise (the adaptation step short-languages-note)",
+        "languages served, in a short form (about 40 characters) for a card or flyer whose "
+        "text does not fit otherwise (the adaptation step short-languages-note)",
         default=None,
         translated=True,
     )

@@ -199,7 +199,9 @@ class Renderer:
             "organisation": organisation,
             "name_lang": name_lang,
             # The logo's address: served, re-encoded, by the layout's confined fetcher.
-            "logo": organisation.logo_path.as_uri() if organisation and organisation.logo else None,
+            "logo": organisation.logo_path.resolve().as_uri()
+            if organisation and organisation.logo
+            else None,
             "draft": any(section.draft for section in sections),
             "page": {
                 "width": width,

@@ -184,19 +184,20 @@ def test_a_rebuild_starts_from_the_scales_that_fitted(project, capsys):
     """Khmer needs copyfitting: from scratch several layouts; rebuilt after a change that
     keeps the text as long, one layout confirms the remembered scales."""
     first, again = rebuild_with_an_unchanged_length(project, capsys, "km")
-    assert first["layouts"] > 1 and min(first["fits"].values()) < 1 and not first["plain"]
+    assert first["layouts"] > 1 and min(first["fits"].values()) < 1 and not first["steps"]
     assert again["layouts"] == 1
     assert again["fits"] == first["fits"]
 
 
-def test_a_rebuild_checks_again_that_a_plain_frame_is_needed(project, capsys):
-    """The Burmese card back does not fit with its pictograms even at its floor: a rebuild
-    lays it out once more with them at the floor (the text may have become shorter), then
-    confirms the remembered plain layout: two layouts, the same result."""
+def test_a_rebuild_takes_the_remembered_adaptation_in_one_layout(project, capsys):
+    """The Burmese card back does not fit with its pictograms even at its floor: it takes
+    the adaptation step plain-signs (adapt.py). Rebuilt after a change that keeps the text
+    as long, one layout with the remembered steps and scales confirms them (issue 17: a
+    rebuild takes one layout); the same result."""
     first, again = rebuild_with_an_unchanged_length(project, capsys, "my")
-    assert first["plain"] == ["card back"] and first["layouts"] > 2
-    assert again["layouts"] == 2
-    assert again["fits"] == first["fits"] and again["plain"] == first["plain"]
+    assert first["steps"] == ["plain-signs"] and first["layouts"] > 2
+    assert again["layouts"] == 1
+    assert again["fits"] == first["fits"] and again["steps"] == first["steps"]
 
 
 def test_a_sheet_follows_its_card_and_its_own_record(built, capsys):
