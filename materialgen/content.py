@@ -164,7 +164,7 @@ class Organisation:
         f"for); at most {ORGANISATION_LIMITS['name']} characters",
         max_length=ORGANISATION_LIMITS["name"],
     )
-    phone: str | None = field("phone number", default=None, check=PHONE_CHECK, max_length=20)
+    phone: str | None = field("phone number", default=None, check=PHONE_CHECK, max_length=50)
     address: str | None = field(
         f"street address, printed as written; at most {ORGANISATION_LIMITS['address']} characters",
         default=None,

@@ -113,6 +113,13 @@ def test_every_material_in_the_tallest_scripts(organisation, tmp_path, project_d
     assert code == 0, out
     assert "30 written" in out and " 0 failed" in out, out
     assert_never_dropped(tmp_path, organisation, TALL, project_data)
+    # Said, not hidden: each step a document took is on its line and in the gallery.
+    says = {step.says for step in project_data.content.steps.values()}
+    gallery = html.unescape((tmp_path / "index.html").read_text(encoding="utf-8"))
+    for line in out.splitlines():
+        taken = [part for part in line.split(", ") if part in says]
+        if line.startswith("ok") and taken:
+            assert "adapted: " + ", ".join(taken) in gallery, line
 
 
 @pytest.fixture(scope="module")
