@@ -45,10 +45,12 @@ class Request:
     poster_override: list[str] | None = None
     jobs: int | None = None  # None: one per core
     force: bool = False
-    #: how worker processes start: "fork" (fast: each inherits what is loaded) where the
-    #: caller runs no threads; "forkserver" or "spawn" where it does (a web server), since
-    #: forking a threaded process is unsafe. Those workers load the project themselves.
-    start_method: str = "fork"
+    #: how worker processes start: "fork" (fast: each inherits what is loaded), which is
+    #: safe only in a process with one thread; "forkserver" or "spawn" (workers then load the
+    #: project themselves) in one that runs threads: a web server, or any process that has
+    #: laid a page out with Pango 1.52 or newer (Debian 13), which keeps a fontconfig thread.
+    #: "auto": fork when this process has one thread, else forkserver.
+    start_method: str = "auto"
 
 
 class Listener:
@@ -200,6 +202,26 @@ def hb_subset_missing() -> bool:
     return False
 
 
+def start_method(request: Request) -> str:
+    """How this build's worker processes start (see ``Request.start_method``)."""
+    if request.start_method != "auto":
+        return request.start_method
+    return "fork" if os_threads() == 1 else "forkserver"
+
+
+def os_threads() -> int:
+    """How many threads this process runs, those of C libraries included (Linux), which
+    is what makes forking it unsafe."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return threading.active_count()
+
+
 def _init_loading_worker(project: Project, request: Request) -> None:
     """A worker started without this process's memory (forkserver, spawn) loads the
     project itself: the same files give the same ``Data``."""
@@ -265,18 +287,23 @@ def run(
                 else:
                     yield follower, result
         return
-    if request.start_method == "fork":
+    method = start_method(request)
+    context = multiprocessing.get_context(method)
+    if method == "fork":
         # Workers are forked from this process once WeasyPrint is imported here (fontconfig
         # isolated first): each starts at once, with everything loaded, instead of a new
-        # Python importing it all again. Nothing here has laid anything out or started a
-        # thread yet.
+        # Python importing it all again. Importing lays nothing out and starts no thread.
         fonts_module.isolate(project.fonts_dir)
         import weasyprint  # noqa: F401
 
         initializer, initargs = init_worker, (project, data, options)
     else:
+        # The fork server inherits the isolated fontconfig through the environment and
+        # imports WeasyPrint once; each worker it forks then loads the project.
+        fonts_module.isolate(project.fonts_dir)
+        if method == "forkserver":
+            context.set_forkserver_preload(["materialgen.worker", "weasyprint"])
         initializer, initargs = _init_loading_worker, (project, request)
-    context = multiprocessing.get_context(request.start_method)
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=min(jobs, len(to_build)),
         mp_context=context,

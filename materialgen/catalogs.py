@@ -46,11 +46,21 @@ REVIEWED_BY = "X-Reviewed-By"
 REVIEW_DATE = "X-Review-Date"
 
 
+#: The translator comment (``# ...`` above the entry) on every entry a machine drafted and no
+#: reviewer has read yet: Poedit shows it in its comment pane, Weblate with the string's
+#: comments, a text editor above the entry. Not a fuzzy flag: a fuzzy entry prints in English.
+DRAFT_MARK = "machine-drafted, not reviewed"
+
+
 @dataclasses.dataclass
 class Entry:
     text: str
     line: int
     fuzzy: bool
+    #: carries DRAFT_MARK: machine-drafted, not yet reviewed
+    drafted: bool = False
+    #: the entry's max-length:N flag: the room measured for it (lengths.py)
+    max_length: int | None = None
 
 
 @dataclasses.dataclass
@@ -75,8 +85,14 @@ class Catalog:
             return None
 
     @property
+    def drafted(self) -> list[Entry]:
+        """The entries still marked machine-drafted."""
+        return [entry for entry in self.entries.values() if entry.drafted]
+
+    @property
     def reviewed(self) -> bool:
-        return bool(self.reviewer and self.review_date)
+        """A reviewer is recorded, and no entry is still marked machine-drafted."""
+        return bool(self.reviewer and self.review_date) and not self.drafted
 
 
 def catalog_path(locales_dir: Path, code: str) -> Path:
@@ -224,7 +240,12 @@ def parse_catalog(path: Path) -> Catalog:
         if not message.id or message.pluralizable:
             continue
         line = _msgstr_line(lines, message.lineno or 1)
-        entries[(message.context, message.id)] = Entry(message.string or "", line, message.fuzzy)
+        drafted = DRAFT_MARK in message.user_comments
+        limits = [f.partition(":")[2] for f in message.flags if f.startswith("max-length:")]
+        max_length = int(limits[0]) if limits and limits[0].isdigit() else None
+        entries[(message.context, message.id)] = Entry(
+            message.string or "", line, message.fuzzy, drafted, max_length
+        )
     return Catalog(path, entries, headers, text)
 
 
@@ -275,11 +296,11 @@ def check_catalog(catalog: Catalog, language: Language) -> list[InputError]:
             )
         )
     plural_forms = catalog.headers.get("Plural-Forms", "")
-    if _nplurals(plural_forms) != _nplurals(language.gettext_plural_forms):
+    if not language.plural_forms_accepted(plural_forms):
         errors.append(
             InputError(
-                f"header 'Plural-Forms: {shorten(plural_forms)}' does not match the language "
-                f"({language.gettext_plural_forms}); run: generate.py update",
+                f"header 'Plural-Forms: {shorten(plural_forms)}' does not match the language's "
+                f"plural rule ({language.gettext_plural_forms}); run: generate.py update",
                 catalog.path,
                 _header_line(catalog.text.splitlines(), "Plural-Forms"),
             )
@@ -287,7 +308,7 @@ def check_catalog(catalog: Catalog, language: Language) -> list[InputError]:
     for (_, source), entry in catalog.entries.items():
         if not entry.text:
             continue
-        problem = translation_problem(source, entry.text)
+        problem = translation_problem(source, entry.text, joiners=language.uses_joiners)
         if problem:
             errors.append(InputError(problem, catalog.path, entry.line))
     return errors
@@ -318,6 +339,16 @@ def catalog_warnings(catalog: Catalog, template: dict) -> list[InputError]:
             warnings.append(
                 InputError(f"identical to the English {label}", catalog.path, entry.line)
             )
+        elif entry.max_length and len(entry.text) > entry.max_length:
+            warnings.append(
+                InputError(
+                    f"longer than its limit {label}: {len(entry.text)} characters, "
+                    f"max-length:{entry.max_length} (the room measured for it when every "
+                    "text of its box runs long; the print check decides)",
+                    catalog.path,
+                    entry.line,
+                )
+            )
     return warnings
 
 
@@ -346,8 +377,15 @@ def _header_line(lines: list[str], name: str) -> int:
     return 1
 
 
-def translation_problem(source: str, translation: str) -> str | None:
-    """What makes ``translation`` unusable for ``source``, or None."""
+#: What a translation may not carry where its script uses the zero-width non-joiner and
+#: joiner (Arabic-script, Indic): everything FORBIDDEN but U+200C and U+200D. Bidi marks,
+#: embeddings, overrides and isolates stay refused: the templates isolate what needs it.
+FORBIDDEN_BUT_JOINERS = re.compile(FORBIDDEN.pattern.replace("\u200b-\u200f", "\u200b\u200e\u200f"))
+
+
+def translation_problem(source: str, translation: str, joiners: bool = False) -> str | None:
+    """What makes ``translation`` unusable for ``source``, or None. ``joiners``: the
+    language's script uses ZWNJ and ZWJ (Language.uses_joiners), so they are allowed."""
     limit = max(MIN_LIMIT, MAX_GROWTH * len(source))
     if len(translation) > limit:
         return (
@@ -355,7 +393,7 @@ def translation_problem(source: str, translation: str) -> str | None:
             f"{len(translation) / len(source):.0f} times as long as the English "
             f"(at most {limit} here): shorten it"
         )
-    if match := FORBIDDEN.search(translation):
+    if match := (FORBIDDEN_BUT_JOINERS if joiners else FORBIDDEN).search(translation):
         return (
             f"invisible or control character U+{ord(match.group()):04X} in the translation: "
             "remove it"
@@ -408,6 +446,7 @@ def language_status(root: Path, language: Language, template: dict, catalog=None
         "fuzzy": 0,
         "untranslated": len(template),
         "reviewed": None,
+        "drafted": 0,
         "reviewer": None,
         "error": None,
     }
@@ -429,6 +468,7 @@ def language_status(root: Path, language: Language, template: dict, catalog=None
         elif entry and entry.text.strip():
             status["translated"] += 1
     status["untranslated"] = status["total"] - status["translated"] - status["fuzzy"]
+    status["drafted"] = len(catalog.drafted)
     if catalog.reviewed:
         status["reviewed"] = catalog.review_date.isoformat()
         status["reviewer"] = catalog.reviewer
@@ -472,26 +512,45 @@ class Translator:
         return missing_strings(self.used, self.catalog)
 
     def lookup(self, context: str | None, message: str) -> str:
+        """The translation of ``message``, or the English when the catalog has none."""
+        return self._lookup(context, message)[0]
+
+    def _lookup(self, context: str | None, message: str) -> tuple[str, bool]:
+        """(text, whether it is the English in place of a translation)."""
         if self.language.code == "en":
-            return message
+            return message, False
         self.used[(context, message)] = None
         if fallback_reason(self.catalog, (context, message)) is None:
-            return self.catalog.entries[(context, message)].text
-        return message
+            return self.catalog.entries[(context, message)].text, False
+        return message, True
 
     def gettext(self, message: str, **variables) -> Markup:
-        return self.format(self.lookup(None, message), variables)
+        return self._translated(None, message, variables)
 
     def pgettext(self, context: str, message: str, **variables) -> Markup:
-        return self.format(self.lookup(context, message), variables)
+        return self._translated(context, message, variables)
 
-    def format(self, text: str, variables: dict) -> Markup:
+    def _translated(self, context: str | None, message: str, variables: dict) -> Markup:
+        """English printed in place of a translation is English text inside the document's:
+        marked as such and isolated left to right (WeasyPrint honours the dir attribute, not
+        CSS unicode-bidi), so it reads in its own order on a right-to-left page ("Text HELP
+        to 233733", not "233733 to HELP Text"), takes the English font stack, and is tagged
+        English in the PDF's structure. It is not broken into words like the language's
+        own text either."""
+        text, fallback = self._lookup(context, message)
+        if not fallback:
+            return self.format(text, variables)
+        return Markup('<span lang="en" dir="ltr">%s</span>') % self.format(
+            text, variables, segment=False
+        )
+
+    def format(self, text: str, variables: dict, segment: bool | None = None) -> Markup:
         """Escape the text, keep allow-listed tags, segment words, fill placeholders.
 
         Placeholders are filled here rather than with ``%``, so a lone % in content text
         ("100% free") prints as it is; ``%%`` is a literal %, as in python-format strings.
         """
-        segment = self.language.segment_words
+        segment = self.language.segment_words if segment is None else segment
         pieces = []
         position = 0
         for match in re.finditer(f"{PLACEHOLDER.pattern}|{TAG.pattern}", text):

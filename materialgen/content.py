@@ -83,7 +83,7 @@ class Sign:
     id: str = field("identifier that materials use to list this sign", check=ID_CHECK)
     text: str = field("the sign, one short sentence", translated=True)
     short: str | None = field(
-        "shorter form for the wallet card and poster, about 40 characters",
+        "shorter form for the wallet card and poster; no longer than its max-length flag",
         default=None,
         translated=True,
     )

@@ -20,6 +20,7 @@ from babel.messages.pofile import write_po
 from .content import Resource, Sign, translated_strings
 from .files import write_text_atomically
 from .inputs import read_input
+from .poformat import extra_flags_of, gnu_layout
 from .schema import parse_yaml, records_from
 
 COMMENT_TAGS = ("L10N:",)
@@ -96,13 +97,28 @@ def pot_text(catalog: Catalog) -> str:
     buffer = io.BytesIO()
     # Locations without line numbers: editing a template must not touch every catalog.
     write_po(buffer, catalog, width=100, omit_header=False, sort_output=False, include_lineno=False)
-    return buffer.getvalue().decode("utf-8")
+    # Laid out as GNU gettext (and Poedit, and Weblate) write it: see poformat.py.
+    return gnu_layout(buffer.getvalue().decode("utf-8"), extra_flags_of(catalog))
+
+
+def add_length_flags(catalog: Catalog, root: Path) -> None:
+    """Weblate's ``max-length:N`` flag on each string whose limit lengths.py measured
+    (locales/max-lengths.yaml)."""
+    from .lengths import read_limits
+
+    limits = read_limits(root)
+    for message in catalog:
+        limit = limits.get((message.context, message.id)) if message.id else None
+        if limit:
+            message.flags.add(f"max-length:{limit}")
 
 
 def write_template(root: Path) -> tuple[Path, bool]:
     """Write locales/messages.pot; unchanged apart from its date, the file is left alone."""
     target = root / "locales" / "messages.pot"
-    text = pot_text(build_template(root))
+    catalog = build_template(root)
+    add_length_flags(catalog, root)
+    text = pot_text(catalog)
     if target.is_file() and _without_date(target.read_text("utf-8")) == _without_date(text):
         return target, False
     write_text_atomically(target, text)

@@ -20,7 +20,7 @@ from .content import Content, Material, message_context
 from .errors import InputError
 from .fonts import FontFile, font_face_css
 from .inputs import read_input_text
-from .languages import Language
+from .languages import Language, text_direction
 from .qr import qr_svg
 
 #: Trim sizes in millimetres, (width, height), for US paper and their ISO equivalents.
@@ -213,6 +213,8 @@ class Renderer:
             "font_size": material.font_size * main.language.font_scale,
             "fit": lambda frame, start=1.0: fits.get(frame, start),
             "adapted": adapted,
+            # The direction of a text in no known language (the organisation's name).
+            "direction_of": text_direction,
             # QR codes open https:// addresses: the web fields are written without it.
             "qr": lambda address, width_mm: qr_svg(f"https://{address}", width_mm),
             "font_css": Markup(

@@ -118,3 +118,18 @@ def run_generate(capsys, *args: str) -> tuple[int, str, str]:
     code = generate.main([*args, "--jobs", "1"])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def mark_fuzzy(project: Path, lang: str, msgid: str) -> None:
+    """Mark the entry ``msgid`` (no context) fuzzy in ``lang``, as update does when its
+    English changes."""
+    catalog = project / "locales" / lang / "LC_MESSAGES" / "messages.po"
+    text = catalog.read_text(encoding="utf-8")
+    changed, count = re.subn(
+        rf"(?m)^#, (.*\n)(msgid {re.escape(json.dumps(msgid))}\n)",
+        lambda match: f"#, fuzzy, {match.group(1)}{match.group(2)}",
+        text,
+        count=1,
+    )
+    assert count == 1
+    catalog.write_text(changed, encoding="utf-8")

@@ -3,9 +3,13 @@ asked to, and workers started without forking (as a threaded server needs)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
-from materialgen.build import Listener, Request, build
+from conftest import ROOT
+
+from materialgen.build import Listener, Request, build, os_threads, start_method
 from materialgen.project import Project
 from materialgen.render import Options
 
@@ -63,10 +67,48 @@ def test_a_cancelled_build_stops_and_keeps_what_it_finished(project):
     assert {t.key for t in rest.to_build} == {t.key for t in rest.planned_tasks} - done
 
 
-def test_workers_started_by_a_forkserver_write_the_same_pdfs(project, tmp_path):
-    forked = build(Project(project, tmp_path / "forked"), request())
+def test_workers_started_by_a_forkserver_write_what_forked_ones_write(project, tmp_path):
+    """The command line forks its workers (a new process has one thread); a threaded
+    caller's are started by a fork server and load the project themselves: same PDFs."""
+    forked = tmp_path / "forked"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "generate.py"),
+            "--project",
+            str(project),
+            "--output",
+            str(forked),
+            "--no-previews",
+            "--jobs",
+            "2",
+            "--lang",
+            "so",
+            "--lang",
+            "es",
+            *(arg for material in MATERIALS for arg in ("--material", material)),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
     served = build(Project(project, tmp_path / "served"), request(start_method="forkserver"))
-    assert forked.ok and served.ok
-    for task, result in forked.results.items():
-        other = served.results[task].path
-        assert result.path.read_bytes() == other.read_bytes(), task.key
+    assert served.ok and len(served.results) == 6
+    for task, result in served.results.items():
+        assert (
+            result.path.read_bytes() == (forked / task.lang / f"{task.material}.pdf").read_bytes()
+        )
+
+
+def test_a_process_that_runs_threads_does_not_fork_its_workers():
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert os_threads() > 1
+        assert start_method(request()) == "forkserver"
+        assert start_method(request(start_method="spawn")) == "spawn"
+    finally:
+        stop.set()
+        thread.join()

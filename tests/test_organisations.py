@@ -5,7 +5,7 @@ what must never be dropped is in the text of every written PDF.
 The corpus is tests/organisations/*.yaml: from a name alone to every field at its limit, a
 name with diacritics, names in Ethiopic and Myanmar script, a long web address with a path,
 a PNG and a JPEG logo. Each is built in the tallest scripts (Burmese, Karen, Khmer, Lao,
-Amharic) for every material; the shortest and the longest in all 17 languages.
+Amharic) for every material; the shortest and the longest in every language of the table.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def test_every_material_in_the_tallest_scripts(organisation, tmp_path, project_d
 
 @pytest.fixture(scope="module")
 def all_languages(tmp_path_factory, project_data):
-    """The shortest and the longest organisation file, in all 17 languages x 6 materials."""
+    """The shortest and the longest organisation file, in every language x 6 materials."""
     built = {}
     for name in ("name-only", "all-at-limit"):
         output = tmp_path_factory.mktemp(name)
@@ -139,8 +139,8 @@ def test_shortest_and_longest_in_every_language(name, all_languages, project_dat
     code, output, organisation = all_languages[name]
     assert code == 0
     langs = list(project_data.languages)
-    assert len(langs) == 17
-    assert len(list(output.glob("*/*.pdf"))) == 17 * 6
+    assert len(langs) >= 17  # every language of locales/languages.yaml
+    assert len(list(output.glob("*/*.pdf"))) == len(langs) * 6
     assert_never_dropped(output, organisation, langs, project_data)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import pty
 import re
 import struct
 import subprocess
@@ -20,13 +19,18 @@ BAR = re.compile(r"(\d+)/(\d+) documents, \d\d:\d\d \(about [\d:?]+ left\)")
 
 
 def test_a_terminal_shows_a_progress_bar(project):
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: generate.py on a terminal of 100 columns
-        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-        os.execv(
-            sys.executable,
-            [sys.executable, str(ROOT / "generate.py"), "--project", str(project), *ARGS],
-        )
+    # A pseudo-terminal of 100 columns for generate.py; started by subprocess rather than
+    # pty.fork(): forking this (threaded) test process is unsafe.
+    fd, terminal = os.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    child = subprocess.Popen(
+        [sys.executable, str(ROOT / "generate.py"), "--project", str(project), *ARGS],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        start_new_session=True,
+    )
+    os.close(terminal)
     output = b""
     while True:
         try:
@@ -36,9 +40,10 @@ def test_a_terminal_shows_a_progress_bar(project):
         if not data:
             break
         output += data
-    _, status = os.waitpid(pid, 0)
+    status = child.wait()
+    os.close(fd)
     text = output.decode("utf-8", "replace")
-    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert status == 0, text
     frames = BAR.findall(text)
     assert frames, text
     assert frames[-1] == ("2", "2")

@@ -3,9 +3,11 @@
 DIR holds one <code>.json per language, a list of {"context": null or "resource:...", "id":
 msgid, "string": msgstr}, as a translator or a drafting tool hands them over. Each string
 replaces the catalog's entry with that context and msgid (and clears its fuzzy flag: the
-string was written for this English); an entry the catalog lacks is an error (run
-`generate.py update` first). Every string must pass the generator's own translation check.
-The catalog keeps its header, so a machine draft stays marked as one.
+string was written for this English) and is marked machine-drafted, entry by entry
+(catalogs.DRAFT_MARK, a translator comment), until `generate.py review` clears it; an entry
+the catalog lacks is an error (run `generate.py update` first). Every string must pass the
+generator's own translation check. The catalog keeps its header, so a machine draft stays
+marked as one.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from materialgen.catalogs import catalog_path, parse_catalog, translation_problem  # noqa: E402
+from materialgen.catalogs import (  # noqa: E402
+    DRAFT_MARK,
+    catalog_path,
+    parse_catalog,
+    translation_problem,
+)
 from materialgen.files import write_text_atomically  # noqa: E402
 from materialgen.translate import (  # noqa: E402
     DRAFT_COMMENT,
@@ -44,11 +51,17 @@ def merge(code: str, entries: list[dict]) -> list[str]:
         if message is None:
             problems.append(f"{label}: not in the catalog (run generate.py update)")
             continue
-        problem = translation_problem(entry["id"], entry["string"])
+        problem = translation_problem(entry["id"], entry["string"], joiners=language.uses_joiners)
         if problem:
             problems.append(f"{label}: {problem}")
             continue
         message.string = entry["string"]
+        # A drafted string is marked as one, entry by entry, until a reviewer reads it.
+        message.user_comments = [
+            c for c in message.user_comments if not c.startswith("reviewed by ")
+        ]
+        if DRAFT_MARK not in message.user_comments:
+            message.user_comments.append(DRAFT_MARK)
         message.flags.discard("fuzzy")
         message.previous_id = []
         message.previous_context = None
