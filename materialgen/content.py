@@ -55,12 +55,6 @@ class Resource:
     web: str | None = field("web address, without http://", default=None, check=WEB_CHECK)
     hours: str | None = field("when it can be reached", default=None, translated=True)
     languages: str | None = field("languages served", default=None, translated=True)
-    languages_short: str | None = field(
-        "languages served, in a short form (about 40 characters) for a card or flyer whose "
-        "text does not fit otherwise (the adaptation step short-languages-note)",
-        default=None,
-        translated=True,
-    )
     # Neutral on purpose, both of them: the discreet card and the tear-off tabs must never
     # say what the line is about (no "trafficking"), since a controller may search the wallet.
     discreet_name: str | None = field(
