@@ -4,6 +4,7 @@
 python generate.py                      every material in every language
 python generate.py --lang so --lang hmn only Somali and Hmong
 python generate.py --material flyer     only the flyer
+python generate.py serve                the same in a browser: http://127.0.0.1:8000/
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "hotline numbers present); a document that fails is not written. A document whose "
         "inputs did not change since it was written is up to date and not built again.",
         epilog="Translators' commands: generate.py {extract,add-language,update,status,check,"
-        "review,watch} --help (see TRANSLATING.md).",
+        "review,watch} --help (see TRANSLATING.md). In a browser: generate.py serve --help.",
     )
     parser.add_argument(
         "--lang",
@@ -139,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in translate.COMMANDS:
         return translate.main(argv)
+    if argv and argv[0] == "serve":
+        from materialgen.web.server import main as serve
+
+        return serve(argv[1:])
     args = parse_args(argv)
     project = Project(args.project.resolve(), args.output)
     poster_override = None

@@ -4,7 +4,8 @@
 #   1. system packages: Pango (WeasyPrint's text engine), HarfBuzz subsetting (fast font
 #      embedding), the pinned font packages, GNU gettext (msgfmt), Python's venv module, and
 #      zbar's zbarimg (the tests read the printed QR codes back with a real decoder);
-#      and for the tests, Chromium (a headless browser opens the gallery, output/index.html);
+#      and for the tests, Chromium (Playwright drives it, as installed here, through the gallery,
+#      output/index.html, and the web app's pages: no browser is downloaded);
 #   2. a virtual environment in .venv with the Python packages of pyproject.toml;
 #   3. the fonts, copied from their packages into templates/fonts/ and checked against their pins.
 # Safe to run again: each step only does what is missing.
@@ -13,8 +14,9 @@ cd "$(dirname "$0")"
 
 PACKAGES="python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
 fonts-noto-core fonts-noto-cjk fonts-sil-padauk gettext zbar-tools"
-# Only the tests need these: Chromium opens output/index.html in tests/test_gallery.py, which
-# is skipped, saying why, where it is missing (Ubuntu ships it only as a snap).
+# Only the tests need these: Chromium opens output/index.html (tests/test_gallery.py) and the
+# web app (tests/test_web.py), which are skipped, saying why, where it is missing (Ubuntu ships
+# it only as a snap).
 TEST_PACKAGES="chromium"
 
 not_installed() {

@@ -2,6 +2,7 @@
 translation changed, and (``--compare-bare``) the same documents rendered by bare WeasyPrint.
 
     .venv/bin/python -m materialgen.benchmark [--compare-bare] [--jobs N] [--repeat N]
+    .venv/bin/python -m materialgen.benchmark --web     the web app: preview, memory
 
 Everything runs on a temporary copy of the project (the fonts are linked, not copied), so
 output/ and the catalogs are left alone. Each build is a fresh ``generate.py`` process; its
@@ -243,12 +244,138 @@ def change_one_string(project: Path) -> None:
     catalog.write_text(changed, encoding="utf-8")
 
 
+# --- the web app (generate.py serve) ----------------------------------------------------
+
+#: The previews timed: (language, material), from the lightest to the heaviest.
+PREVIEWS = (("so", "wallet-card"), ("ar", "flyer"), ("my", "wallet-card"), ("km", "poster"))
+WEB_BUILDS = 20
+
+
+class _WebServer:
+    """``generate.py serve --port 0`` over ``project``, talked to over plain HTTP."""
+
+    def __init__(self, project: Path):
+        import os
+
+        environment = {k: v for k, v in os.environ.items() if k != "FONTCONFIG_FILE"}
+        self.process = subprocess.Popen(
+            [sys.executable, str(PROJECT_ROOT / "generate.py"), "serve", "--port", "0",
+             "--project", str(project)],
+            stdout=subprocess.PIPE, text=True, env=environment, start_new_session=True,
+        )  # fmt: skip
+        self.port = int(re.search(r":(\d+)/", self.process.stdout.readline()).group(1))
+        page = self.call("GET", "/build")
+        self.token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    def call(self, method: str, path: str, fields: dict | None = None) -> str:
+        import urllib.parse
+        import urllib.request
+
+        data = urllib.parse.urlencode(fields, doseq=True).encode() if fields else None
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
+            headers={"X-CSRF-Token": getattr(self, "token", "")},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=600) as answer:
+            return answer.read().decode()
+
+    def memory_mb(self) -> tuple[float, float]:
+        """Resident memory of the server's process, and of it with every process it started
+        (the forkserver, the preview process, workers still alive)."""
+        import os
+
+        def rss(pid: int) -> float:
+            try:
+                text = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                return 0.0
+            return int(re.search(r"VmRSS:\s+(\d+)", text).group(1)) / 1024
+
+        group = [
+            int(pid)
+            for pid in os.listdir("/proc")
+            if pid.isdigit() and _pgid(int(pid)) == self.process.pid
+        ]
+        return rss(self.process.pid), sum(rss(pid) for pid in group)
+
+    def stop(self) -> None:
+        import os
+        import signal
+
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(30)
+
+
+def _pgid(pid: int) -> int | None:
+    import os
+
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
+def web(builds: int = WEB_BUILDS) -> None:
+    """Preview latency (cold, then warm: the median and the slowest of 5 edits) and the
+    server's memory over ``builds`` builds (each rebuilding the Somali wallet card and flyer)."""
+    with tempfile.TemporaryDirectory(prefix="materialgen-benchmark-") as work:
+        project = copy_project(Path(work) / "project")
+        server = _WebServer(project)
+        try:
+            for lang, material in PREVIEWS:
+                times = []
+                for edit in range(6):
+                    fields = {"name": f"Riverside Helpers {edit}", "phone": "612-555-0100",
+                              "lang": lang, "material": material}  # fmt: skip
+                    started = time.perf_counter()
+                    answer = json.loads(server.call("POST", "/preview", fields))
+                    times.append(time.perf_counter() - started)
+                warm = times[1:]
+                # A document that fails its print check is laid out all the same: the page
+                # shows its problems instead of its picture.
+                failed = "" if answer["pages"] else ", failing its print check"
+                print(
+                    f"preview {lang}/{material}: first {times[0]:.2f} s, warm median "
+                    f"{statistics.median(warm):.2f} s, slowest {max(warm):.2f} s "
+                    f"(target 1.5 s){failed}"
+                )
+            fields = {"lang": "so", "material": ["wallet-card", "flyer"], "force": "on"}
+            memory = []
+            started = time.perf_counter()
+            for _ in range(builds):
+                page = server.call("POST", "/build", fields)
+                ident = re.search(r"<h1>Build (\d+)</h1>", page).group(1)
+                while not json.loads(server.call("GET", f"/jobs/{ident}/progress.json"))[
+                    "finished"
+                ]:
+                    time.sleep(0.2)
+                memory.append(server.memory_mb())
+            wall = time.perf_counter() - started
+            shown = ", ".join(
+                f"{n}: {memory[n - 1][0]:.0f}/{memory[n - 1][1]:.0f}"
+                for n in sorted({1, 2, 5, 10, builds})
+                if n <= builds
+            )
+            print(
+                f"server memory after N builds (server / with its processes, MB): {shown} "
+                f"({builds} builds of 2 documents in {wall:.0f} s)"
+            )
+        finally:
+            server.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--compare-bare", action="store_true", help="also time bare WeasyPrint")
     parser.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per case (median reported)")
+    parser.add_argument(
+        "--web", action="store_true", help="the web app instead: preview latency, server memory"
+    )
     args = parser.parse_args(argv)
+    if args.web:
+        web()
+        return 0
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
     cases: dict[str, list[dict]] = {}
     bare_runs = []

@@ -276,7 +276,10 @@ def run(
                 yield from finish(sheet, failed)
 
     project, data, options = ledger.project, ledger.data, ledger.options
-    if jobs <= 1 or len(to_build) <= 1:
+    # A caller that asks for forkserver or spawn (a threaded server) never lays a document
+    # out in its own process either: its workers end with the build, so its memory stays
+    # flat over many builds.
+    if (jobs <= 1 or len(to_build) <= 1) and request.start_method in ("fork", "auto"):
         init_worker(project, data, options)
         queue = list(ready)
         while queue and not cancelled():

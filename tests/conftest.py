@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -133,3 +134,62 @@ def mark_fuzzy(project: Path, lang: str, msgid: str) -> None:
     )
     assert count == 1
     catalog.write_text(changed, encoding="utf-8")
+
+
+# --- a real browser: Debian's Chromium, driven by Playwright ----------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium under Playwright (no browser of Playwright's own is downloaded);
+    the tests that need it are skipped, saying why, where it is missing."""
+    if not CHROMIUM.is_file():
+        pytest.skip(
+            "Debian's chromium is not installed (setup.sh installs it: apt-get install chromium)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    # The machine's fonts: the tests isolate fontconfig from them for WeasyPrint, and
+    # Chromium aborts when fontconfig offers no font at all.
+    environment = {k: v for k, v in os.environ.items() if k != "FONTCONFIG_FILE"}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox"] if os.geteuid() == 0 else [],  # it refuses root without
+            env=environment,
+        )
+        yield browser
+        browser.close()
+
+
+class PageRecord:
+    """A page's requests and its console errors, warnings and uncaught exceptions."""
+
+    def __init__(self, page):
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on(
+            "console",
+            lambda message: (
+                message.type in ("error", "warning")
+                and self.errors.append(f"console.{message.type}: {message.text}")
+            ),
+        )
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+        page.on(
+            "requestfailed",
+            lambda request: self.errors.append(f"failed to load: {request.url} {request.failure}"),
+        )
+
+
+@pytest.fixture
+def browser_page(chromium):
+    """A new page of 1280 x 900 CSS pixels, with what it does recorded (page.record)."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.record = PageRecord(page)
+    yield page
+    context.close()

@@ -1,5 +1,5 @@
 """output/index.html, the gallery coordinators open: what it keeps across runs, what it
-escapes, the previews it shows, and the page itself in a real headless Chromium."""
+escapes, the previews it shows, and the page itself in a real headless Chromium (Playwright)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
-from browser import Browser, BrowserUnavailable
 from conftest import make_too_long, run_generate
 from PIL import Image
 
@@ -111,17 +110,7 @@ def test_previews_are_sized_in_pixels_and_lossless(project, tmp_path, capsys):
 # --- the gallery in a real browser ----------------------------------------------------
 
 
-@pytest.fixture
-def browser(tmp_path):
-    try:
-        started = Browser.start(tmp_path / "chromium-profile")
-    except BrowserUnavailable as error:
-        pytest.skip(f"no headless browser for the gallery test: {error}")
-    with started:
-        yield started
-
-
-def test_gallery_in_a_real_browser(project, capsys, browser):
+def test_gallery_in_a_real_browser(project, capsys, browser_page):
     """Two languages, every material; Somali reviewed, Hmong failing on purpose."""
     assert generate.main(["review", "so", "--by", "A. Reviewer", "--project", str(project)]) == 0
     make_too_long(project, "hmn")
@@ -130,11 +119,14 @@ def test_gallery_in_a_real_browser(project, capsys, browser):
     output = project / "output"
     base = output.as_uri() + "/"
     previews = sorted(output.glob("*/preview/*.png"))
-    page = browser.open(base + "index.html", width=1280, height=900)
+    page = browser_page
+    page.goto(base + "index.html")
 
     # Every thumbnail in view (they load lazily), then all of them loaded.
-    page.resize(1280, page.evaluate("document.documentElement.scrollHeight"))
-    page.wait_until("[...document.images].every(image => image.complete)")
+    page.set_viewport_size(
+        {"width": 1280, "height": page.evaluate("document.documentElement.scrollHeight")}
+    )
+    page.wait_for_function("[...document.images].every(image => image.complete)")
     images = page.evaluate(
         "[...document.images].filter(i => i.id !== 'viewer-image')"
         ".map(i => [i.getAttribute('src'), i.naturalWidth])"
@@ -205,10 +197,10 @@ def test_gallery_in_a_real_browser(project, capsys, browser):
     assert shown() == everything
 
     # A thumbnail, clicked, opens its full-size view.
-    page.resize(1280, 900)
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.click("#so-wallet-card a.page")
-    page.wait_until("document.getElementById('viewer').open")
-    page.wait_until("document.getElementById('viewer-image').complete")
+    page.wait_for_function("document.getElementById('viewer').open")
+    page.wait_for_function("document.getElementById('viewer-image').complete")
     viewer = page.evaluate(
         "(() => { const v = document.getElementById('viewer-image');"
         " const t = document.querySelector('#so-wallet-card a.page img');"
@@ -225,9 +217,9 @@ def test_gallery_in_a_real_browser(project, capsys, browser):
     assert not page.evaluate("document.getElementById('viewer').open")
 
     # On a phone nothing runs off the side (the grid scrolls in its own box).
-    page.resize(390, 844)
+    page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
-    assert page.errors() == []
-    outside = [url for url in page.requests() if not url.startswith(base)]
+    assert page.record.errors == []
+    outside = [url for url in page.record.requests if not url.startswith(base)]
     assert outside == [], "requests outside output/"
