@@ -43,7 +43,7 @@ def organisation_files(orgs_dir: Path) -> dict[str, Path]:
     return found
 
 
-def load_organisations(files: dict[str, Path], languages) -> tuple[dict, dict]:
+def load_organisations(files: dict[str, Path], languages, root: Path) -> tuple[dict, dict]:
     """(organisation by stem, errors by stem): a file that fails fails only its own set.
     A stem that is a language code would share its folder with the shared documents."""
     from .content import load_organisation
@@ -57,7 +57,7 @@ def load_organisations(files: dict[str, Path], languages) -> tuple[dict, dict]:
             ]  # fmt: skip
             continue
         try:
-            loaded[stem] = load_organisation(path)
+            loaded[stem] = load_organisation(path, root)
         except InputError as error:
             errors[stem] = [error]
         except InputErrors as many:

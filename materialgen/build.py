@@ -235,7 +235,9 @@ def _load(project: Project, request: Request) -> tuple[Data, dict]:
         return data, {}
     from .batch import load_organisations
 
-    data.organisations, errors = load_organisations(request.organisations, data.languages)
+    data.organisations, errors = load_organisations(
+        request.organisations, data.languages, project.root
+    )
     return data, errors
 
 

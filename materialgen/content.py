@@ -11,6 +11,7 @@ import dataclasses
 import datetime
 from pathlib import Path
 
+from .adapt import Step
 from .errors import InputError, InputErrors
 from .schema import Location, field, matches, read_record, read_records
 
@@ -130,20 +131,99 @@ class Material:
         "carries it): every resource it lists needs discreet_name and discreet_purpose",
         default=False,
     )
+    adapt: list[str] = field(
+        "what the material may do, in this order, when its text does not fit at its type "
+        "floor (steps declared in adaptations.yaml): layout alternatives first, then content "
+        "steps; each is taken only when one of its frames does not fit",
+        default=[],
+    )
     where: Location | None = None
+
+
+#: The organisation's limits: the longest value every material holds in every shipped
+#: language (measured with tests/organisations/all-at-limit.yaml: its 17 x 6 documents
+#: build with the adaptation steps of materials.yaml; README "For community groups").
+ORGANISATION_LIMITS = {"name": 40, "address": 50, "web": 30}
+#: Largest logo file, and its printed height where a material has room for it.
+LOGO_MAX_BYTES = 2 * 1024 * 1024
+LOGO_FORMATS = ("PNG", "JPEG")
 
 
 @dataclasses.dataclass(kw_only=True)
 class Organisation:
-    """The community group's own contact, printed on every material when given."""
+    """The community group's own contact, printed on every material but the discreet card."""
 
-    name: str = field("name of the organisation, printed as written", max_length=100)
+    name: str = field(
+        "name of the organisation, printed as written (in any script the project has fonts "
+        f"for); at most {ORGANISATION_LIMITS['name']} characters",
+        max_length=ORGANISATION_LIMITS["name"],
+    )
     phone: str | None = field("phone number", default=None, check=PHONE_CHECK, max_length=50)
-    address: str | None = field("street address, printed as written", default=None, max_length=200)
+    address: str | None = field(
+        f"street address, printed as written; at most {ORGANISATION_LIMITS['address']} characters",
+        default=None,
+        max_length=ORGANISATION_LIMITS["address"],
+    )
     web: str | None = field(
-        "web address, without http://", default=None, check=WEB_CHECK, max_length=100
+        f"web address, without http://; at most {ORGANISATION_LIMITS['web']} characters",
+        default=None,
+        check=WEB_CHECK,
+        max_length=ORGANISATION_LIMITS["web"],
+    )
+    logo: str | None = field(
+        "a PNG or JPEG file inside the project, relative to this file (at most 2 MB), printed "
+        "at a fixed height on the flyers and the poster where they have room",
+        default=None,
+        check=matches(r"[^\0]+\.(png|PNG|jpg|JPG|jpeg|JPEG)", "a .png or .jpg file"),
+        max_length=200,
     )
     where: Location | None = None
+    #: the logo, checked and re-encoded as PNG by ``load_logo``: what the PDF embeds (set
+    #: after loading; not a field of the file)
+    logo_png = None
+
+    @property
+    def logo_path(self) -> Path | None:
+        return self.where.path.parent / self.logo if self.logo else None
+
+
+def load_logo(organisation: Organisation, root: Path) -> None:
+    """Read the logo through the input guard (inside the project, a regular file, at most
+    2 MB), decode it with Pillow, whose decompression-bomb guard stays on (a warning is an
+    error here), and keep it re-encoded as PNG: what reaches WeasyPrint is Pillow's output,
+    never the bytes of the file."""
+    import io
+    import warnings
+
+    from PIL import Image
+
+    from .inputs import read_input
+
+    path, line = organisation.logo_path, organisation.where.of("logo")
+    try:
+        data = read_input(path, root, limit=LOGO_MAX_BYTES)
+    except InputError as error:
+        raise InputError(f"logo: {error}", organisation.where.path, line) from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=LOGO_FORMATS) as image:
+                image.load()
+                if image.mode not in ("RGB", "RGBA", "L", "LA"):
+                    image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+                out = io.BytesIO()
+                image.save(out, format="PNG", optimize=False)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+        raise InputError(
+            f"logo: {path.name}: refused, too many pixels ({error})", organisation.where.path, line
+        ) from None
+    except (OSError, ValueError, SyntaxError, Image.UnidentifiedImageError) as error:
+        raise InputError(
+            f"logo: {path.name} is not a readable PNG or JPEG image ({error})",
+            organisation.where.path,
+            line,
+        ) from None
+    organisation.logo_png = out.getvalue()
 
 
 @dataclasses.dataclass
@@ -152,6 +232,8 @@ class Content:
     signs: dict[str, Sign]
     materials: dict[str, Material]
     organisation: Organisation | None
+    #: the adaptation steps of materials/adaptations.yaml, by id (adapt.py)
+    steps: dict = dataclasses.field(default_factory=dict)
 
 
 def load_content(materials_dir: Path, organisation_path: Path | None) -> Content:
@@ -170,6 +252,7 @@ def load_content(materials_dir: Path, organisation_path: Path | None) -> Content
     resources = {r.id: r for r in read(materials_dir / "resources.yaml", "resources", Resource)}
     signs = {s.id: s for s in read(materials_dir / "warning-signs.yaml", "signs", Sign)}
     materials = {m.id: m for m in read(materials_dir / "materials.yaml", "materials", Material)}
+    steps = {s.id: s for s in read(materials_dir / "adaptations.yaml", "steps", Step)}
     templates_dir = materials_dir.parent / "templates"
     for sign in signs.values():
         if not (templates_dir / "icons" / f"{sign.icon}.svg").is_file():
@@ -191,6 +274,15 @@ def load_content(materials_dir: Path, organisation_path: Path | None) -> Content
                     errors.append(
                         InputError(f"{name}: no entry '{ident}'", where.path, where.of(name))
                     )
+        for ident in material.adapt:
+            if ident not in steps:
+                errors.append(
+                    InputError(
+                        f"adapt: no step '{ident}' in adaptations.yaml",
+                        where.path,
+                        where.of("adapt"),
+                    )
+                )
         for ident in material.resources if material.discreet else ():
             resource = resources.get(ident)
             for name in ("discreet_name", "discreet_purpose"):
@@ -229,19 +321,23 @@ def load_content(materials_dir: Path, organisation_path: Path | None) -> Content
     organisation = None
     if organisation_path is not None:
         try:
-            organisation = load_organisation(organisation_path)
+            organisation = load_organisation(organisation_path, materials_dir.parent)
         except InputError as error:
             errors.append(error)
         except InputErrors as many:
             errors.extend(many.errors)
     if errors:
         raise InputErrors(errors)
-    return Content(resources, signs, materials, organisation)
+    return Content(resources, signs, materials, organisation, steps)
 
 
-def load_organisation(path: Path) -> Organisation:
-    """An organisation file; raises InputError(s) with its lines."""
-    return read_record(path, Organisation)
+def load_organisation(path: Path, root: Path) -> Organisation:
+    """An organisation file, its logo read and checked (inside the project ``root``);
+    raises InputError(s) with its lines."""
+    organisation = read_record(path, Organisation)
+    if organisation.logo:
+        load_logo(organisation, root)
+    return organisation
 
 
 def _imposition_errors(material: Material, materials: dict[str, Material]) -> list[InputError]:

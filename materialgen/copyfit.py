@@ -51,7 +51,7 @@ class Fitted:
     fills: dict[str, float]  # frame -> fill at that scale, for the next build to start from
     hopeless: set[str]  # frames that do not fit even at their floor
     limits: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
-    plain: frozenset[str] = frozenset()  # frames laid out without their optional pictures
+    steps: tuple[str, ...] = ()  # the adaptation steps it was laid out with (adapt.py)
 
 
 @dataclasses.dataclass

@@ -53,7 +53,8 @@ def record(result, output: Path) -> dict:
         "pages": result.pages,
         "scale": result.scale,
         "fits": result.fits,
-        "plain": result.plain,
+        "steps": result.steps,
+        "adaptations": result.adaptations,
         "problems": result.problems,
         "previews": [_relative(path, output) for path in result.previews],
         "missing": len([key for key in result.missing if key[0] == result.lang]),
@@ -104,6 +105,8 @@ class Document:
     scale: float  # the smallest type scale of its frames
     pages: list[Page]  # previews found; none after --no-previews
     type_sizes: str
+    #: the adaptation steps it took, as the build line says them (adapt.py)
+    adaptations: list[str]
     missing: int
     built: str
     problems: list[Markup]
@@ -228,6 +231,7 @@ def _document(item: dict, output: Path) -> Document:
         scale=item["scale"],
         pages=pages,
         type_sizes=type_sizes(item["fits"]),
+        adaptations=list(item.get("adaptations") or []),
         missing=item["missing"],
         built=item["built"].replace("T", " ")[:16],
         problems=[linked(problem, output) for problem in item["problems"]],

@@ -39,12 +39,20 @@ class ProjectFetcher(URLFetcher):
         self.allowed_dirs = [directory.resolve() for directory in allowed_dirs]
         #: every file served: what an incremental build must watch for changes
         self.fetched: set[Path] = set()
+        #: files served from memory instead of their bytes on disk: the organisation's logo,
+        #: checked and re-encoded when the content was loaded (content.load_logo)
+        self.served: dict[Path, bytes] = {}
 
     def fetch(self, url: str, headers=None) -> URLFetcherResponse:
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             raise BlockedURL(f"blocked {url}: only the project's own files may be loaded")
         path = Path(unquote(parts.path)).resolve()
+        if path in self.served:
+            self.fetched.add(path)
+            return URLFetcherResponse(
+                path.as_uri(), self.served[path], headers={"Content-Type": "image/png"}
+            )
         if not any(path.is_relative_to(directory) for directory in self.allowed_dirs):
             raise BlockedURL(f"blocked {url}: outside the project's templates and fonts")
         if not path.is_file():

@@ -189,11 +189,11 @@ class Manifest:
 
     def memory(self, key: str) -> dict:
         """What copyfitting chose for the document last time: the scale and fill of each
-        frame, and the frames laid out plain (without pictograms) with their floors."""
+        frame, and the adaptation steps it settled on (adapt.py)."""
         entry = self.documents.get(key) or {}
         return {
-            name: entry.get(name) or ({} if name != "plain" else [])
-            for name in ("fits", "fills", "plain", "floors")
+            name: entry.get(name) or ({} if name != "steps" else [])
+            for name in ("fits", "fills", "steps")
         }
 
     def stale(self, key: str, expected: dict, catalogs: dict, pdf: Path, previews: bool):
@@ -251,8 +251,7 @@ class Manifest:
             "previews": [str(Path(p).relative_to(output)) for p in result.previews],
             "fits": result.fits,
             "fills": result.fills,
-            "plain": result.plain,
-            "floors": result.floors,
+            "steps": result.steps,
             "layouts": result.timing["layouts"],
             "seconds": round(result.seconds, 3),
         }

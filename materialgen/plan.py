@@ -49,8 +49,9 @@ class Result:
     pages: int = 0
     fits: dict = dataclasses.field(default_factory=dict)  # type scale per frame (copyfitting)
     fills: dict = dataclasses.field(default_factory=dict)  # how full each frame is at that
-    plain: list[str] = dataclasses.field(default_factory=list)  # frames without their pictures
-    floors: dict = dataclasses.field(default_factory=dict)  # of the plain frames
+    #: the adaptation steps the document took (adapt.py), and what they say
+    steps: list[str] = dataclasses.field(default_factory=list)
+    adaptations: list[str] = dataclasses.field(default_factory=list)
     problems: list[str] = dataclasses.field(default_factory=list)
     #: why the whole run must stop after this document (the disk is full), else None
     stop: str | None = None

@@ -19,7 +19,7 @@ from .content import Content, load_content, stale_resources
 from .errors import InputError, InputErrors
 from .inputs import links_out_of
 from .languages import Language, load_languages
-from .render import Renderer
+from .render import Renderer, text_script
 
 
 @dataclasses.dataclass
@@ -116,6 +116,21 @@ def load(
                         material.where.of("poster_languages"),
                     )
                 )
+    organisation_record = content.organisation if content else None
+    if organisation_record and languages:
+        # The name is set in the fonts of its own script (render.text_script): one of the
+        # languages must be written in it, or the name would print as boxes.
+        script = text_script(organisation_record.name)
+        known = {language.script for language in languages.values()} | {"Latn"}
+        if script is not None and script not in known:
+            errors.append(
+                InputError(
+                    f"name: written in a script ({script}) that no language of "
+                    "locales/languages.yaml uses, so the project has no fonts for it",
+                    organisation_record.where.path,
+                    organisation_record.where.of("name"),
+                )
+            )
     template = attempt(read_template, project.root)
     if not errors:
         renderer = Renderer(project.templates_dir, fonts, languages)

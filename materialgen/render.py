@@ -193,15 +193,24 @@ class Renderer:
         content: Content,
         options: Options,
         fits: dict[str, float] | None = None,
-        plain: frozenset[str] = frozenset(),
+        adapted: frozenset[str] = frozenset(),
     ) -> str:
         """The HTML of ``material``; ``fits`` scales the type of named frames (copyfitting),
-        and the frames named in ``plain`` leave out what they may do without (the card back's
-        pictograms) because their text does not fit otherwise."""
+        and ``adapted`` names the adaptation steps taken because the text did not fit
+        otherwise (adapt.py; the templates test ``"plain-signs" in adapted``)."""
         fits = fits or {}
         main = sections[0]
         width, height = PAPER[(material.paper, options.paper)]
-        families = {family for section in sections for family in section.language.fonts}
+        organisation = None if material.discreet else content.organisation
+        # A name written in another script than the document's is set in that script's
+        # fonts: its language is the first of the table written in that script.
+        name_lang = organisation and self.script_language(organisation.name)
+        extra = [name_lang] if name_lang else []
+        families = {
+            family
+            for language in [*(section.language for section in sections), *extra]
+            for family in language.fonts
+        }
         context = {
             "material": material,
             "lang": main.language,
@@ -211,7 +220,13 @@ class Renderer:
             "tr": main.tr,
             "resources": [content.resources[ident] for ident in material.resources],
             "signs": [content.signs[ident] for ident in material.signs],
-            "organisation": content.organisation,
+            # The discreet card never shows the organisation (its name may say what it does).
+            "organisation": organisation,
+            "name_lang": name_lang,
+            # The logo's address: served, re-encoded, by the layout's confined fetcher.
+            "logo": organisation.logo_path.resolve().as_uri()
+            if organisation and organisation.logo
+            else None,
             "draft": any(section.draft for section in sections),
             "page": {
                 "width": width,
@@ -222,13 +237,13 @@ class Renderer:
             # Root type size; everything else in the stylesheets is in em.
             "font_size": material.font_size * main.language.font_scale,
             "fit": lambda frame, start=1.0: fits.get(frame, start),
-            "plain": plain,
+            "adapted": adapted,
             # The direction of a text in no known language (the organisation's name).
             "direction_of": text_direction,
             # QR codes open https:// addresses: the web fields are written without it.
             "qr": lambda address, width_mm: qr_svg(f"https://{address}", width_mm),
             "font_css": Markup(
-                font_face_css(self.fonts, families) + "\n" + self.language_css(sections)
+                font_face_css(self.fonts, families) + "\n" + self.language_css(sections, extra)
             ),
         }
         try:
@@ -256,11 +271,20 @@ class Renderer:
             traceback = traceback.tb_next
         return location
 
-    def language_css(self, sections: list[Section]) -> str:
+    def script_language(self, text: str) -> Language | None:
+        """The language whose fonts set ``text``, when its letters are not Latin."""
+        script = text_script(text)
+        if script in (None, "Latn"):
+            return None
+        return next((lang for lang in self.languages.values() if lang.script == script), None)
+
+    def language_css(self, sections: list[Section], extra: list[Language] = ()) -> str:
         """Per-language font stack, and line heights for body text and for headings."""
         rules = []
         # English too: the draft note carries an English copy in every document.
-        codes = dict.fromkeys([*(section.language.code for section in sections), "en"])
+        codes = dict.fromkeys(
+            [*(section.language.code for section in sections), "en", *(x.code for x in extra)]
+        )
         for lang in (self.languages[code] for code in codes):
             stack = ", ".join(f'"{family}"' for family in lang.fonts)
             rules.append(
@@ -270,3 +294,16 @@ class Renderer:
                 f"{{ line-height: {lang.tight_line_height}; }}"
             )
         return "\n".join(rules)
+
+
+def text_script(text: str) -> str | None:
+    """The ISO 15924 code of the first script of ``text`` that is not Common or Inherited
+    (digits, punctuation, marks), as ICU names it; None for text without letters. Han is
+    Simplified Chinese's (Hans): its fonts set the traditional forms too."""
+    import icu
+
+    for char in text:
+        code = icu.Script.getScript(ord(char)).getShortName()
+        if code not in ("Zyyy", "Zinh", "Zzzz"):
+            return {"Hani": "Hans", "Hang": "Kore"}.get(code, code)
+    return None

@@ -12,9 +12,9 @@ def result_line(result) -> str:
     if not result.ok:
         return f"FAIL  {name} not written\n" + "\n".join(f"        {p}" for p in result.problems)
     pages = f"{result.pages} page{'s' if result.pages != 1 else ''}"
-    plain = "".join(f", {frame} without pictograms" for frame in result.plain)
+    adapted = "".join(f", {says}" for says in result.adaptations)
     return (
-        f"ok    {name} {display_path(result.path)}  {pages}, {type_sizes(result.fits)}{plain}, "
+        f"ok    {name} {display_path(result.path)}  {pages}, {type_sizes(result.fits)}{adapted}, "
         f"{result.seconds:.1f} s"
     )
 

@@ -18,6 +18,7 @@ import traceback
 from pathlib import Path
 
 from . import fonts as fonts_module
+from .adapt import described
 from .catalogs import Translator, locate
 from .content import Content, Material
 from .errors import InputError, display_path
@@ -49,6 +50,9 @@ class Worker:
         self.project, self.data, self.options = project, data, options
         self.layout = Layout(project.templates_dir, pdf_settings(options))
         self.renderer = data.renderer
+        organisation = data.content.organisation
+        if organisation and organisation.logo_png:  # served re-encoded (content.load_logo)
+            self.layout.fetcher.served[organisation.logo_path.resolve()] = organisation.logo_png
         # Everything so far lives as long as the worker: keep the collector from scanning
         # it again after each document (_release_memory), which made layouts slower.
         gc.freeze()
@@ -69,14 +73,15 @@ class Worker:
         try:
             if material.impose:
                 self.impose(material, task, card, result)
-                # What is printed is the card: its scales and plain frames.
+                # What is printed is the card: its scales and adaptation steps.
                 result.fits = dict((memory or {}).get("fits") or {})
-                result.plain = list((memory or {}).get("plain") or [])
+                result.steps = list((memory or {}).get("steps") or [])
+                result.adaptations = described(result.steps, self.data.content.steps)
             else:
                 fitted = self.fit(material, sections, result.timing, memory or {})
                 result.fits, result.fills = fitted.fits, fitted.fills
-                result.plain = sorted(fitted.plain)
-                result.floors = {frame: fitted.limits[frame][0] for frame in fitted.plain}
+                result.steps = list(fitted.steps)
+                result.adaptations = described(fitted.steps, self.data.content.steps)
                 result.pages = len(fitted.document.pages)
                 result.problems = self.explain(fitted, sections)
                 if result.ok:
@@ -146,14 +151,14 @@ class Worker:
             numbers=expected_numbers(material, self.data.content),
         )
 
-    def attempt(self, material, sections, expect, timing, fits, plain=frozenset()):
+    def attempt(self, material, sections, expect, timing, fits, adapted=frozenset()):
         """Lay ``material`` out at the frame scales ``fits`` and check it, without writing."""
         from .checks import check_document
 
         warnings: list[str] = []
         started = time.perf_counter()
         html = self.renderer.render(
-            material, sections, self.data.content, self.options, fits, plain
+            material, sections, self.data.content, self.options, fits, adapted
         )
         document = self.layout.render(html, warnings)
         checked = time.perf_counter()
@@ -164,48 +169,36 @@ class Worker:
         return document, problems, warnings
 
     def fit(self, material: Material, sections: list[Section], timing: dict, memory: dict):
-        """Lay out at the largest type scales that fit, then run the full check once."""
+        """Lay out at the largest type scales that fit, taking the material's adaptation
+        steps while a frame does not fit at its floor (adapt.py); then the full check once."""
+        from .adapt import adapt
         from .checks import check_document
         from .copyfit import copyfit
 
         expect = self.expectations(material, sections)
+        content, options, render = self.data.content, self.options, self.renderer.render
 
-        def fit(plain: frozenset[str], start, remembered):
+        # --- issue 17: adaptation steps (adapt.py) --------------------------------------
+        def fit(steps: tuple[str, ...], start, remembered):
             def attempt(fits):
-                return self.attempt(material, sections, expect, timing, fits, plain=plain)
+                return self.attempt(material, sections, expect, timing, fits, frozenset(steps))
 
-            fitted = copyfit(attempt, start, remembered)
-            fitted.plain = plain
-            return fitted
+            return copyfit(attempt, start, remembered)
 
-        # A frame that does not fit even at its floor may have a plainer layout (the card
-        # back without pictograms): fit again with it, when the template offers one. A
-        # rebuild that remembers plain frames checks once that they still need to be.
-        plain = frozenset(memory.get("plain", ()))
-        start = dict(memory.get("fits") or {})
-        start.update({frame: memory["floors"][frame] for frame in plain})
-        fitted = fit(frozenset(), start, None if plain else memory.get("fills"))
-        hopeless = frozenset(fitted.hopeless)
-        if hopeless and self._has_plain_layout(material, sections, fitted.fits, hopeless):
-            remembered = hopeless == plain
-            fitted = fit(
-                hopeless,
-                memory.get("fits") if remembered else fitted.fits,
-                memory.get("fills") if remembered else None,
-            )
+        def changes(steps: tuple[str, ...], step: str) -> bool:
+            before = render(material, sections, content, options, {}, frozenset(steps))
+            after = render(material, sections, content, options, {}, frozenset((*steps, step)))
+            return before != after
+
+        order = [content.steps[step] for step in material.adapt]
+        adapted = adapt(fit, order, changes, memory)
+        fitted, fitted.steps = adapted.fitted, adapted.steps
+        # --- end of issue 17 -------------------------------------------------------------
         # The glyph-level checks, once, on the layout copyfitting settled on.
         started = time.perf_counter()
         fitted.problems, _ = check_document(fitted.document, expect, full=True)
         timing["check"] += time.perf_counter() - started
         return fitted
-
-    def _has_plain_layout(self, material, sections, fits, frames: frozenset[str]) -> bool:
-        """Whether the template lays ``frames`` out differently when asked for plain ones."""
-        content, options = self.data.content, self.options
-        render = self.renderer.render
-        return render(material, sections, content, options, fits, frames) != render(
-            material, sections, content, options, fits
-        )
 
     def explain(self, fitted, sections: list[Section]) -> list[str]:
         """The problems as printed: with the catalog line of their text, what copyfitting

@@ -184,19 +184,20 @@ def test_a_rebuild_starts_from_the_scales_that_fitted(project, capsys):
     """Khmer needs copyfitting: from scratch several layouts; rebuilt after a change that
     keeps the text as long, one layout confirms the remembered scales."""
     first, again = rebuild_with_an_unchanged_length(project, capsys, "km")
-    assert first["layouts"] > 1 and min(first["fits"].values()) < 1 and not first["plain"]
+    assert first["layouts"] > 1 and min(first["fits"].values()) < 1 and not first["steps"]
     assert again["layouts"] == 1
     assert again["fits"] == first["fits"]
 
 
-def test_a_rebuild_checks_again_that_a_plain_frame_is_needed(project, capsys):
-    """The Burmese card back does not fit with its pictograms even at its floor: a rebuild
-    lays it out once more with them at the floor (the text may have become shorter), then
-    confirms the remembered plain layout: two layouts, the same result."""
+def test_a_rebuild_takes_the_remembered_adaptation_in_one_layout(project, capsys):
+    """The Burmese card back does not fit with its pictograms even at its floor: it takes
+    the adaptation step plain-signs (adapt.py). Rebuilt after a change that keeps the text
+    as long, one layout with the remembered steps and scales confirms them (issue 17: a
+    rebuild takes one layout); the same result."""
     first, again = rebuild_with_an_unchanged_length(project, capsys, "my")
-    assert first["plain"] == ["card back"] and first["layouts"] > 2
-    assert again["layouts"] == 2
-    assert again["fits"] == first["fits"] and again["plain"] == first["plain"]
+    assert first["steps"] == ["plain-signs"] and first["layouts"] > 2
+    assert again["layouts"] == 1
+    assert again["fits"] == first["fits"] and again["steps"] == first["steps"]
 
 
 def test_a_sheet_follows_its_card_and_its_own_record(built, capsys):
@@ -224,15 +225,16 @@ def test_other_poster_languages_change_only_the_posters_they_change(built, capsy
 @pytest.mark.parametrize("breakage", ["catalog", "card"])
 def test_what_fails_leaves_no_pdf_and_no_preview(built, capsys, breakage):
     # A broken catalog fails every Somali document before it is built; a headline too long
-    # to fit fails the card (and its sheet with it, without being tried) and the poster.
-    # Either way nothing of theirs is left to pass for current, and Spanish is untouched.
+    # to fit fails the card (and its sheet with it, without being tried), while the poster
+    # adapts (materials/adaptations.yaml) and says so. Either way nothing of what failed is
+    # left to pass for current, and Spanish is untouched.
     catalog = built / "locales" / "so" / "LC_MESSAGES" / "messages.po"
     if breakage == "catalog":
         catalog.write_text(catalog.read_text(encoding="utf-8") + '\nmsgid "x"\n', "utf-8")
         failed = {"wallet-card", "wallet-card-sheet", "flyer", "poster"}
     else:
         make_too_long(built, "so")  # the cards' headline, also on the poster
-        failed = {"wallet-card", "wallet-card-sheet", "poster"}
+        failed = {"wallet-card", "wallet-card-sheet"}
     spanish = {path: path.read_bytes() for path in (built / "output" / "es").rglob("*.*")}
     code, out, _ = run_generate(capsys, "--project", str(built), *SET)
     assert code == 1
@@ -241,6 +243,8 @@ def test_what_fails_leaves_no_pdf_and_no_preview(built, capsys, breakage):
         assert f"FAIL  so      {material} " in out
         assert not (output / f"{material}.pdf").exists()
         assert not list((output / "preview").glob(f"{material}-[0-9]*.png"))
+    if breakage == "card":
+        assert re.search(r"ok    so      poster .*languages after the first side by side", out)
     for material in set(MATERIALS) - failed:
         assert (output / f"{material}.pdf").is_file()
         assert list((output / "preview").glob(f"{material}-[0-9]*.png"))

@@ -47,8 +47,11 @@ def test_addresses_in_content_print_and_connect_nowhere(project, capsys, listene
     port = listener.getsockname()[1]
     hostile = payloads(port)
     set_nhth_summary(project, " ".join(hostile))
+    # The organisation's fields are shorter (content.ORGANISATION_LIMITS): shorter payloads.
+    url = f"http://127.0.0.1:{port}"
+    name, address = f"<img src={url}/i>", f"<i style=background:url({url})>"
     (project / "materials" / "local-organisation.yaml").write_text(
-        f"name: {json.dumps(hostile[0])}\naddress: {json.dumps(hostile[2])}\n", encoding="utf-8"
+        f"name: {json.dumps(name)}\naddress: {json.dumps(address)}\n", encoding="utf-8"
     )
     code, out, err = run_generate(
         capsys, "--project", str(project), "--lang", "en", "--material", "flyer"
@@ -56,7 +59,7 @@ def test_addresses_in_content_print_and_connect_nowhere(project, capsys, listene
     assert code == 0, out + err
     # The payloads reached the layout, as text.
     text = re.sub(r"\s", "", pdf_text(project / "output" / "en" / "flyer.pdf"))
-    for payload in hostile:
+    for payload in [*hostile, name, address]:
         assert re.sub(r"\s", "", payload) in text
     assert connections(listener) == 0
 

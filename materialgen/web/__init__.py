@@ -250,8 +250,9 @@ def create_app(project: Project, jobs_dir: Path | None = None, hosts: list[str] 
                 adaptations.append(
                     f"Text set at {round(result.scale * 100)}% of its usual size to fit."
                 )
-            if result.plain:
-                adaptations.append("Pictograms left out to make room for the text.")
+            # The adaptation steps it took (materials/adaptations.yaml), as the build says them.
+            for says in result.adaptations:
+                adaptations.append(f"Adapted to fit: {says}.")
             english = {key for key in result.missing if key[0] != "en"}
             if english:
                 adaptations.append(

@@ -95,8 +95,7 @@ def _render(organisation_yaml: str, lang: str, material: str, paper: str, folder
         _state["memory"][key] = {
             "fits": result.fits,
             "fills": result.fills,
-            "plain": result.plain,
-            "floors": result.floors,
+            "steps": result.steps,  # the adaptation steps it settled on (adapt.py)
         }
     return {"problems": result.problems, "pages": [str(p) for p in result.previews]}
 
