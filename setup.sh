@@ -16,8 +16,9 @@ PACKAGES="python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
 fonts-noto-core fonts-noto-cjk fonts-sil-padauk gettext zbar-tools"
 # Only the tests need these: Chromium opens output/index.html (tests/test_gallery.py) and the
 # web app (tests/test_web.py), which are skipped, saying why, where it is missing (Ubuntu ships
-# it only as a snap).
-TEST_PACKAGES="chromium"
+# it only as a snap). Playwright drives it through the Node.js its wheel carries, which needs
+# libatomic1 (a minimal Debian 12 lacks it).
+TEST_PACKAGES="chromium libatomic1"
 
 not_installed() {
     for package in "$@"; do
