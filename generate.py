@@ -189,21 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         debug=args.debug,
         previews=not args.no_previews,
     )
-    if batch:
-        return generate_batch(
-            project,
-            args.orgs_dir,
-            langs=args.lang,
-            materials=args.material,
-            options=options,
-            poster_override=poster_override,
-            jobs=args.jobs,
-            force=args.force,
-            executor=args.executor,
-        )
-    return generate(
-        project,
-        organisation=args.organisation,
+    shared = dict(
         langs=args.lang,
         materials=args.material,
         options=options,
@@ -212,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         force=args.force,
         executor=args.executor,
     )
+    if batch:
+        return generate_batch(project, args.orgs_dir, **shared)
+    return generate(project, organisation=args.organisation, **shared)
 
 
 if __name__ == "__main__":

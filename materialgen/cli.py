@@ -78,29 +78,7 @@ def generate(
     )
     if options is not None:
         request.options = options
-    if progress is None:
-        progress = out is print and sys.stdout.isatty()
-    lines = _Lines(out, err, progress)
-    try:
-        outcome = build(project, request, lines)
-    except (InputError, InputErrors) as error:
-        if request.options.debug:
-            traceback.print_exc()
-        errors = error.errors if isinstance(error, InputErrors) else [error]
-        for item in errors:
-            err(f"error: {item}")
-        err(f"{len(errors)} error(s); nothing was written.")
-        return 1
-    finally:
-        lines.close()
-    for line in report.language_notes(outcome.data, outcome.printed, outcome.langs):
-        out(line)
-    if outcome.gallery:
-        out(f"gallery: {display_path(outcome.gallery)}")
-    out(report.timing_line(list(outcome.results.values()), len(outcome.up_to_date), outcome.wall))
-    if outcome.stopped:
-        err(stopped_line(outcome.stopped, outcome))
-    return 0 if outcome.ok else 1
+    return _run(project, request, out, err, progress)
 
 
 def generate_batch(project: Project, orgs_dir, *, out=print, err=None, progress=None, **fields):
@@ -113,11 +91,25 @@ def generate_batch(project: Project, orgs_dir, *, out=print, err=None, progress=
     request = Request(**fields)
     if options is not None:
         request.options = options
+
+    def find_organisations() -> None:
+        request.organisations = organisation_files(orgs_dir)
+
+    def summary(outcome) -> list[str]:
+        return batch_summary(request.organisations, outcome)
+
+    return _run(project, request, out, err, progress, find_organisations, summary)
+
+
+def _run(project, request, out, err, progress, before=None, summary=None) -> int:
+    """Build ``request`` and print its lines, notes, ``summary`` and closing line; input
+    errors (also those of ``before``, run first) as ``error:`` lines. The exit code."""
     if progress is None:
         progress = out is print and sys.stdout.isatty()
     lines = _Lines(out, err, progress)
     try:
-        request.organisations = organisation_files(orgs_dir)
+        if before is not None:
+            before()
         outcome = build(project, request, lines)
     except (InputError, InputErrors) as error:
         if request.options.debug:
@@ -131,7 +123,7 @@ def generate_batch(project: Project, orgs_dir, *, out=print, err=None, progress=
         lines.close()
     for line in report.language_notes(outcome.data, outcome.printed, outcome.langs):
         out(line)
-    for line in batch_summary(request.organisations, outcome):
+    for line in summary(outcome) if summary else ():
         out(line)
     if outcome.gallery:
         out(f"gallery: {display_path(outcome.gallery)}")

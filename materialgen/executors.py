@@ -43,6 +43,7 @@ import traceback
 from pathlib import Path
 
 from .errors import InputError, InputErrors
+from .manifest import RENDERING_LIBRARIES
 
 #: Documents a local worker process builds before it is replaced by a fresh one. WeasyPrint
 #: keeps up to about 0.23 MB per document rendered (worker.py gives most of it back); 150
@@ -51,23 +52,7 @@ from .errors import InputError, InputErrors
 RECYCLE_AFTER = 150
 
 #: Distributions whose versions must agree between the client and a cluster's workers.
-VERSIONED = (
-    "weasyprint",
-    "pydyf",
-    "tinycss2",
-    "cssselect2",
-    "pyicu-wheels",
-    "pikepdf",
-    "pypdfium2",
-    "segno",
-    "pillow",
-    "fonttools",
-    "jinja2",
-    "babel",
-    "pyyaml",
-    "dask",
-    "distributed",
-)
+VERSIONED = (*RENDERING_LIBRARIES, "jinja2", "babel", "pyyaml", "dask", "distributed")
 
 
 class WorkerDied(Exception):
