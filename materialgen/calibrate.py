@@ -30,6 +30,7 @@ from . import PROJECT_ROOT
 from .copyfit import PREDICTED_TARGET
 from .predict import CALIBRATION, Demand
 
+
 def measure(project_root: Path):
     """Copyfit every material of every language once, as a fresh build without an
     organisation would (without predicting). Returns the starts of the frames

@@ -443,7 +443,7 @@ def predict(
             lands = _normal((1 - predicted) / measure.spread) - _normal(
                 (PREDICTED_FULL - predicted) / measure.spread
             )
-            if fits_at_ceiling >= lands:
+            if fits_at_ceiling > lands:
                 scale = limits.ceiling
         scales[frame], full[frame] = scale, PREDICTED_FULL
     return Prediction(scales, full)
