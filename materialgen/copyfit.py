@@ -35,9 +35,9 @@ TARGET = 0.965
 #: a layout, and takes that first layout when it fits and is PREDICTED_FULL full: predictions
 #: are off by 2 to 5 % of fill, and a window of 0.93 to 1 would mean a second layout for a
 #: third of the documents. Measured on a fresh build of the 17 languages (95 laid-out
-#: documents): 1.25 layouts per document instead of 1.81; scales 0.008 smaller on average
-#: than the full search's, 8 frames of 171 more than a STEP smaller (0.07 at most). At 0.88:
-#: 1.18 layouts, 0.010 smaller, 11 frames more than a STEP smaller (0.10 at most).
+#: documents): 1.23 layouts per document instead of 1.81; the scales chosen 0.008 smaller on
+#: average than the search from the declared starts chose, 2 frames of 171 more than a STEP
+#: smaller (0.06 at most).
 PREDICTED_TARGET = 0.95
 PREDICTED_FULL = 0.90
 #: How a frame's fill grows with its type scale, until two layouts have measured it:

@@ -158,4 +158,4 @@ def test_the_calibration_is_an_input_of_every_laid_out_document(project, capsys)
     assert code == 0, out
     # The card is laid out again, and confirms its remembered scales in one layout.
     assert re.search(r"^ok +km +wallet-card\b", out, re.M), out
-    assert "1 layouts per document" in out or "1.0 layouts per document" in out, out
+    assert "(1.00 layouts per document" in out, out
