@@ -11,22 +11,34 @@ glyphs with glyphs instead:
   PostScript name). The content streams are read in order, form XObjects (the card sheet's
   cards) included; each text object (``BT`` .. ``ET``) is one line of one box (draw_text).
 - expected: the text shaped by HarfBuzz, the library Pango shapes with (the system's
-  libharfbuzz, as materialgen.fonts subsets with it), with the same font files, the language's
-  font fallback order (each character set in the first font whose cmap has it, as Pango's
-  itemizer chooses; a space or a format character stays in the font before it), the buffer's
-  language set (Padauk draws Karen's own forms) and in the direction ICU's bidi algorithm gives
-  each run.
+  libharfbuzz, loaded as materialgen.fonts loads it to subset: the same version as the
+  renderer's on every machine, where a wheel would bring its own), with the same font files,
+  the language's font fallback order (each character set in the first font whose cmap has it,
+  as Pango's itemizer chooses; a space or a format character stays in the font before it),
+  the buffer's language set (Padauk draws Karen's own forms; the Korean face has another space
+  glyph in a Korean buffer) and in the direction ICU's bidi algorithm gives each run.
 
-Both sides leave out what is not a letter's ink: space glyphs, and the default ignorables
-(U+200B, the generator's word breaks in Khmer, Lao and Myanmar; ZWNJ; ZWJ), which Pango shapes
-to PANGO_GLYPH_EMPTY and WeasyPrint draws as a kerning offset, never as a glyph.
+Both sides leave out the glyphs that leave no ink: spaces, and the format characters (U+200B,
+the generator's word breaks in Khmer, Lao and Myanmar; ZWNJ; ZWJ). Pango draws most of those
+as PANGO_GLYPH_EMPTY, which WeasyPrint writes as an offset, not a glyph, but Padauk has a glyph
+of its own for U+200B and it is drawn. A drawn glyph is blank when the PDF's ToUnicode map
+(what WeasyPrint recorded it was drawn for) gives only such characters; an expected one when
+its cluster starts at one.
 
 Order: for left-to-right text, the lines drawn one after the other are the logical order. A
 right-to-left line is drawn in visual order, its glyphs left to right: each line is reversed,
 and the expected text is shaped as one right-to-left paragraph in visual order and reversed.
-The two agree whenever the lines are broken between words of the right-to-left text; a run of
-left-to-right text inside it (a number, an English word) broken over two lines would be read
-as missing: a false alarm, never a text found that is not there.
+The two agree whenever the lines are broken between words of the right-to-left text, which is
+where Pango breaks Arabic; a run of left-to-right text inside it (a number, an English phrase)
+broken over two lines would be read as missing: a false alarm, never a text found that is not
+there.
+
+What a match proves: every glyph the text is set with, in the font, language and direction the
+document sets it in, is drawn, one after the other in reading order, in this PDF; a letter
+left out, added or changed changes the glyphs and is not found. What it does not prove: that
+the glyphs are visible (inside the page, not covered, not clipped: the print check's part),
+that the spaces between words are there, or that the shaping is right (both sides shape with
+the same HarfBuzz: a shaping bug would be on both).
 """
 
 from __future__ import annotations
@@ -64,6 +76,7 @@ void hb_buffer_set_direction(hb_buffer_t *buffer, int direction);
 void hb_buffer_set_language(hb_buffer_t *buffer, hb_language_t language);
 hb_language_t hb_language_from_string(const char *str, int len);
 void hb_buffer_set_flags(hb_buffer_t *buffer, int flags);
+void hb_buffer_set_invisible_glyph(hb_buffer_t *buffer, uint32_t invisible);
 void hb_buffer_guess_segment_properties(hb_buffer_t *buffer);
 void hb_shape(hb_font_t *font, hb_buffer_t *buffer, const void *features,
               unsigned int num_features);
@@ -71,9 +84,13 @@ hb_glyph_info_t *hb_buffer_get_glyph_infos(hb_buffer_t *buffer, unsigned int *le
 """
 HB_DIRECTION_LTR, HB_DIRECTION_RTL = 4, 5
 HB_BUFFER_FLAG_BOT, HB_BUFFER_FLAG_EOT = 0x1, 0x2
-HB_BUFFER_FLAG_REMOVE_DEFAULT_IGNORABLES = 0x8
-#: Characters drawn as a space glyph, left out on both sides.
-SPACES = frozenset(chr(code) for code in (0x20, 0xA0, 0x202F, 0x3000, *range(0x2000, 0x200B)))
+#: What a hidden default ignorable becomes, as in Pango (PANGO_GLYPH_EMPTY): not drawn.
+INVISIBLE = 0x0FFFFFFF
+#: Characters that leave no ink, left out on both sides: spaces, and the format characters
+#: a font may still give a blank glyph (Padauk draws U+200B with its own, gid 706).
+BLANK = frozenset(
+    chr(code) for code in (0x20, 0xA0, 0xAD, 0x202F, 0x2060, 0x3000, 0xFEFF, *range(0x2000, 0x200E))
+)
 #: One entry of a ToUnicode CMap as WeasyPrint writes them: <glyph id> <UTF-16BE text>.
 BFCHAR = re.compile(rb"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]*)>")
 
@@ -120,7 +137,7 @@ class FontFace:
 
     def shape(self, text: str, lang: str, rtl: bool, flags: int) -> list[Glyph]:
         """The glyphs of ``text`` in visual order (right to left text: last letter first),
-        without spaces and default ignorables."""
+        without blank ones."""
         ffi, hb = _harfbuzz()
         buffer = hb.hb_buffer_create()
         try:
@@ -129,14 +146,21 @@ class FontFace:
             hb.hb_buffer_set_direction(buffer, HB_DIRECTION_RTL if rtl else HB_DIRECTION_LTR)
             hb.hb_buffer_set_language(buffer, hb.hb_language_from_string(lang.encode(), -1))
             hb.hb_buffer_guess_segment_properties(buffer)  # the script
-            hb.hb_buffer_set_flags(buffer, flags | HB_BUFFER_FLAG_REMOVE_DEFAULT_IGNORABLES)
+            hb.hb_buffer_set_flags(buffer, flags)
+            hb.hb_buffer_set_invisible_glyph(buffer, INVISIBLE)
             hb.hb_shape(self._hb_font, buffer, ffi.NULL, 0)
             length = ffi.new("unsigned int *")
             infos = hb.hb_buffer_get_glyph_infos(buffer, length)
-            # A glyph whose cluster starts at a space draws that space (some fonts substitute
-            # their space: the Korean face's 'locl' in a Korean buffer).
+            infos = [(infos[i].codepoint, infos[i].cluster) for i in range(length[0])]
+            # A glyph stands for the text of its cluster, up to the next cluster (what
+            # WeasyPrint writes in the ToUnicode map): blank if that is only blank characters
+            # (the glyph id can be another than the cmap's: 13524, not 1, for a Korean space).
+            starts = sorted({cluster for _, cluster in infos}) + [len(text)]
+            ends = dict(zip(starts, starts[1:], strict=False))
             glyphs = [
-                infos[i].codepoint for i in range(length[0]) if text[infos[i].cluster] not in SPACES
+                gid
+                for gid, cluster in infos
+                if gid != INVISIBLE and not all(c in BLANK for c in text[cluster : ends[cluster]])
             ]
         finally:
             hb.hb_buffer_destroy(buffer)
@@ -242,9 +266,8 @@ class Reading:
 
     def _font(self, font) -> tuple[str, frozenset[int]]:
         """The PostScript name of the font file a font resource embeds (checked to be one of
-        the project's, drawn with glyph ids as they are in the file), and the glyph ids it
-        draws spaces with: those its ToUnicode map gives as white space, which is what
-        WeasyPrint records each glyph was drawn for."""
+        the project's, drawn with glyph ids as they are in the file), and its blank glyphs:
+        those its ToUnicode map gives as blank characters only."""
         key = font.objgen
         if key not in self._names:
             assert font.Subtype == "/Type0" and font.Encoding == "/Identity-H", font
@@ -254,25 +277,25 @@ class Reading:
             embedded = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
             name = TTFont(io.BytesIO(embedded.read_bytes()))["name"].getDebugName(6)
             assert name in self.fonts.by_postscript_name, f"{name}: not a font of the project"
-            spaces = frozenset(
+            blanks = frozenset(
                 int(gid, 16)
                 for gid, text in BFCHAR.findall(font.ToUnicode.read_bytes())
                 if text
-                and all(c in SPACES for c in bytes.fromhex(text.decode()).decode("utf-16-be"))
+                and all(c in BLANK for c in bytes.fromhex(text.decode()).decode("utf-16-be"))
             )
-            self._names[key] = (name, spaces)
+            self._names[key] = (name, blanks)
         return self._names[key]
 
     def _read(self, holder, resources) -> None:
         fonts = resources.get("/Font", pikepdf.Dictionary())
         xobjects = resources.get("/XObject", pikepdf.Dictionary())
-        font, spaces = None, frozenset()
+        font, blanks = None, frozenset()
         for operands, operator in pikepdf.parse_content_stream(holder):
             op = str(operator)
             if op == "BT":
                 self.lines.append([])
             elif op == "Tf":
-                font, spaces = self._font(fonts[operands[0]])
+                font, blanks = self._font(fonts[operands[0]])
             elif op in ("Tj", "'", '"', "TJ"):
                 strings = operands[0] if op == "TJ" else operands[-1:]
                 for item in strings:
@@ -281,7 +304,7 @@ class Reading:
                         gids = (
                             int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)
                         )
-                        self.lines[-1].extend((font, gid) for gid in gids if gid not in spaces)
+                        self.lines[-1].extend((font, gid) for gid in gids if gid not in blanks)
             elif op == "Do":
                 xobject = xobjects.get(operands[0])
                 if xobject is not None and xobject.get("/Subtype") == "/Form":
