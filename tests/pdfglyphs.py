@@ -9,7 +9,8 @@ glyphs with glyphs instead:
   subset with the glyph ids kept (``retain_gids``), so each 2-byte code of a ``Tj``/``TJ`` string
   is the glyph id in the original font file, which the embedded subset names (its name table's
   PostScript name). The content streams are read in order, form XObjects (the card sheet's
-  cards) included; each text object (``BT`` .. ``ET``) is one line of one box (draw_text).
+  cards) included; each line of each box starts with its own text matrix (``Tm``: draw_text
+  sets one per line; the text objects of consecutive lines are merged into one).
 - expected: the text shaped by HarfBuzz, the library Pango shapes with (the system's
   libharfbuzz, loaded as materialgen.fonts loads it to subset: the same version as the
   renderer's on every machine, where a wheel would bring its own), with the same font files,
@@ -253,7 +254,8 @@ def shaped(text: str, stack: list[FontFace], lang: str, rtl: bool) -> list[Glyph
 
 
 class Reading:
-    """The glyphs a PDF draws, line by line in the order of its content streams."""
+    """The glyphs a PDF draws, line by line in the order of its content streams (a line: the
+    glyphs drawn from one text matrix or text object to the next)."""
 
     def __init__(self, path: Path, fonts: Fonts):
         self.fonts = fonts
@@ -292,7 +294,7 @@ class Reading:
         font, blanks = None, frozenset()
         for operands, operator in pikepdf.parse_content_stream(holder):
             op = str(operator)
-            if op == "BT":
+            if op in ("BT", "Tm", "Td", "TD", "T*"):
                 self.lines.append([])
             elif op == "Tf":
                 font, blanks = self._font(fonts[operands[0]])
