@@ -361,3 +361,25 @@ def test_positioned_and_pulled_out_boxes_are_not_overruns(layout):
         '<p style="margin: 0 -10mm">A band wider than the column above it.</p></div></div>'
     )
     assert problems_of(lay_out(layout, body)) == []
+
+
+def test_copyfitting_shrinks_a_word_wider_than_its_column(layout):
+    """A fit problem: «Interpreters» (16 mm at 8 pt) in a 14 mm column fits once its frame's
+    type is at most 7/8 of its size, and copyfitting finds that scale."""
+    from materialgen.copyfit import copyfit
+
+    def attempt(fits):
+        scale = fits.get("card", 1.0)
+        document = lay_out(
+            layout,
+            f'<div data-frame="card" data-fit-floor="0.7" style="font-size: {scale:.4f}em">'
+            '<p style="width: 14mm">Interpreters</p></div>',
+        )
+        expect = Expectations(pages=1, safe_mm=3, fonts_by_lang=STACKS)
+        return document, check_document(document, expect, full=False)[0], []
+
+    _, problems, _ = attempt({})
+    assert [p.fit for p in problems] == [True]
+    fitted = copyfit(attempt)
+    assert fitted.problems == [] and not fitted.hopeless
+    assert 0.8 < fitted.fits["card"] <= 0.875
