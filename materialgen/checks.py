@@ -574,8 +574,9 @@ def _sideways_overrun(box, ancestors):
     advance, from where the text box starts to where the next glyph would, not its ink:
     - the ink of an italic or of a glyph with a wide side bearing may overhang the advance
       by a fraction of a point by design, as it does in every line of any book;
-    - hanging punctuation and tab leaders are not used by the templates (WeasyPrint 70
-      has neither), so no advance legitimately passes the content box's edge;
+    - hanging punctuation does not exist in WeasyPrint 70, and leaders (`content:
+      leader(".")`, a table of contents' dots) are laid out only up to the line's end, so
+      no advance legitimately passes the content box's edge;
     - trailing white space: WeasyPrint removes collapsible spaces at the end of a line
       before it measures it; a text box of spaces or ZWSP alone is skipped by the caller.
     Letter-spacing adds space after the last letter; it is not used by the templates, and a

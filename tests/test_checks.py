@@ -363,6 +363,18 @@ def test_positioned_and_pulled_out_boxes_are_not_overruns(layout):
     assert problems_of(lay_out(layout, body)) == []
 
 
+def test_italic_overhang_and_leaders_are_not_overruns(layout):
+    """Measured is the advance: an italic «f» set flush against its column's edge puts ink
+    beyond it (by design, in any book); dot leaders fill a line only up to its end."""
+    body = (
+        '<div data-frame="card"><p style="width: 30mm; text-align: right; font-style: '
+        'italic; font-size: 14pt">Staff</p>'
+        '<p class="toc" style="width: 30mm">Warning signs</p></div>'
+    )
+    document = lay_out(layout, body, css=".toc::after { content: leader('.') ' 2' }")
+    assert problems_of(document) == []
+
+
 def test_copyfitting_shrinks_a_word_wider_than_its_column(layout):
     """A fit problem: «Interpreters» (16 mm at 8 pt) in a 14 mm column fits once its frame's
     type is at most 7/8 of its size, and copyfitting finds that scale."""
