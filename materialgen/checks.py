@@ -10,6 +10,11 @@ so "outside the safe area" means too close to where the paper is cut, bleed or n
 inside a frame is held to its frame and to the safe area, since a frame may itself reach
 into the bleed (a band of colour).
 
+Text is also held, sideways, to the content box of every box around it (its paragraph, its
+column, its table cell, an inline block): a word, number or address wider than its column
+stays inside the frame that holds both columns, yet prints over the column beside it
+(_sideways_overrun says what it deliberately leaves out).
+
 Problems come in two kinds: *fit* problems (text or a picture outside its frame, pages
 spilling over) that a smaller type size may solve, and the rest, which copyfitting cannot help.
 
@@ -44,9 +49,9 @@ INVISIBLE = re.compile("[\u200b\u2066-\u2069\u200e\u200f]")
 
 @dataclasses.dataclass
 class Problem:
-    # overflow, pages (fit problems); glyph, font, cluster, collision, size, direction,
-    # missing-number, placement (a transformed frame off the safe area), overlap (a picture
-    # over text)
+    # overflow (out of a frame, the safe area, or the box around it), pages (fit problems);
+    # glyph, font, cluster, collision, size, direction, missing-number, placement (a
+    # transformed frame off the safe area), overlap (a picture over text)
     kind: str
     message: str
     text: str = ""
@@ -523,6 +528,69 @@ def _lines(page_box):
             yield box, ancestors
 
 
+def _box_name(box) -> str:
+    """A box as a designer finds it in a template: its element, and its classes."""
+    tag = box.element_tag or "box"
+    classes = (_attr(box, "class") or "").split()
+    return tag + "".join(f".{name}" for name in classes)
+
+
+def _containers(ancestors):
+    """The boxes whose content box a text box must stay inside, innermost first: every
+    block container (a paragraph, a column, a table cell, an inline block) and flex or grid
+    container around it, up to the page.
+
+    Climbing stops (after the box itself) at a box that may leave its parent on purpose:
+    - absolutely positioned: it is placed against a positioned ancestor, not its parent
+      (the tear-off tabs, decorations), so its parent's box says nothing about it;
+    - transformed: it is drawn elsewhere than it is laid out (the rotated tabs); where it
+      lands is checked as drawn (_transformed_frames);
+    - with a negative horizontal margin: a template pulls it out of its parent deliberately
+      (a band reaching into the bleed); the frame and safe-area checks still hold its text.
+    """
+    for box in reversed(ancestors):
+        if isinstance(box, boxes.PageBox):
+            return
+        if not isinstance(
+            box, (boxes.BlockContainerBox, boxes.FlexContainerBox, boxes.GridContainerBox)
+        ):
+            continue  # lines, inline boxes, table rows and groups: inside a container
+        yield box
+        if (
+            box.is_absolutely_positioned()
+            or box.transformation_matrix is not None
+            or box.margin_left < 0
+            or box.margin_right < 0
+        ):
+            return
+
+
+def _sideways_overrun(box, ancestors):
+    """The innermost box whose content box a text box runs out of, left or right (in any
+    direction of writing), and by how much (px); None when it stays inside all of them.
+
+    Only overruns the frame check cannot see: text wider than its column stays inside the
+    frame around both columns while it prints over the next one. Measured is the text's
+    advance, from where the text box starts to where the next glyph would, not its ink:
+    - the ink of an italic or of a glyph with a wide side bearing may overhang the advance
+      by a fraction of a point by design, as it does in every line of any book;
+    - hanging punctuation does not exist in WeasyPrint 70, and leaders (`content:
+      leader(".")`, a table of contents' dots) are laid out only up to the line's end, so
+      no advance legitimately passes the content box's edge;
+    - trailing white space: WeasyPrint removes collapsible spaces at the end of a line
+      before it measures it; a text box of spaces or ZWSP alone is skipped by the caller.
+    Letter-spacing adds space after the last letter; it is not used by the templates, and a
+    spaced-out word wider than its column overruns it all the same.
+    """
+    left, right = box.position_x, box.position_x + box.width
+    for container in _containers(ancestors):
+        start = container.content_box_x()
+        over = max(start - left, right - (start + container.width))
+        if over > TOLERANCE_PX:
+            return container, over
+    return None
+
+
 def _check_text_box(
     box, ancestors, number: int, page_box, expect: Expectations, full: bool, matrix=None
 ):
@@ -538,6 +606,18 @@ def _check_text_box(
             Problem(
                 "overflow",
                 f"page {number}: text {where} by {over / PX_PER_MM:.1f} mm",
+                box.text,
+                frame_name,
+            )
+        )
+    elif sideways := _sideways_overrun(box, ancestors):
+        container, over = sideways
+        problems.append(
+            Problem(
+                "overflow",
+                f"page {number}: text runs out of its box ({_box_name(container)}"
+                + (f" in '{frame_name}'" if frame_name else "")
+                + f") by {over / PX_PER_MM:.1f} mm, over what is beside it",
                 box.text,
                 frame_name,
             )

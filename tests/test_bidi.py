@@ -115,3 +115,35 @@ def test_web_addresses_keep_their_order(arabic_fallback):
         words = {word for line in lines_of_words(path) for word, _ in line}
         assert "example.org/help-center/" in words, material
         assert "humantraffickinghotline.org" in words, material
+
+
+@pytest.fixture(scope="module")
+def arabic_at_limit(tmp_path_factory):
+    """The Arabic flyer and poster with every organisation field at its limit: a street
+    address and a web address with a path, side by side in a right-to-left paragraph."""
+    from conftest import ROOT
+
+    import generate
+
+    output = tmp_path_factory.mktemp("ar-at-limit")
+    organisation = ROOT / "tests" / "organisations" / "all-at-limit.yaml"
+    code = generate.main(
+        ["--organisation", str(organisation), "--output", str(output), "--lang", "ar",
+         "--material", "flyer", "--material", "poster", "--no-previews", "--jobs", "1"]
+    )  # fmt: skip
+    assert code == 0
+    return output / "ar"
+
+
+def test_a_web_address_beside_a_street_address_is_not_broken_into_it(arabic_at_limit):
+    """Broken across lines in the right-to-left flow, «example.org/help/» ended one line on
+    the left, against the street address («example.org/help/1234 University Avenue»), and
+    «human-traffic» began the next on the right. It is one left-to-right block: whole on
+    its line, or broken inside its own block only when wider than the column."""
+    for material in ("flyer", "poster"):
+        lines = reads(arabic_at_limit / f"{material}.pdf", "example.org/help/human-traffic")
+        assert len(lines) == 1, material
+        words = {word for line in lines_of_words(arabic_at_limit / f"{material}.pdf")
+                 for word, _ in line}  # fmt: skip
+        assert not any(w.startswith("example.org/help/1234") for w in words), material
+        assert reads(arabic_at_limit / f"{material}.pdf", "1234", "University"), material

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import ROOT
+from weasyprint.formatting_structure import boxes
 
 from materialgen.checks import Expectations, check_document, walk
 from materialgen.fonts import font_face_css, load_fonts
@@ -256,3 +257,141 @@ def test_rotated_tab_outside_the_safe_area(layout):
     found = problems_of(lay_out_tab(layout, left="0mm", bottom="-3mm"))
     assert kinds(found) == ["placement"]
     assert "'tab' is outside the safe area (3 mm inside the trim) by 3.0 mm" in found[0].message
+
+
+# Text wider than its own box, inside its frame: the frame check cannot see it, since the
+# frame holds both columns, yet it prints over the column beside it.
+COLUMNS = (
+    '<div data-frame="card" style="display: table; table-layout: fixed; width: 100%">'
+    '<div class="first" style="display: table-cell; vertical-align: top; width: 50%">'
+    "{first}</div>"
+    # The second column's text lower down, so that nothing collides with what runs over it.
+    '<div class="second" style="display: table-cell; vertical-align: top; padding-top: 10mm">'
+    "Someone else holds their ID.</div></div>"
+)
+# No break opportunity in either: Burmese without the spaces the generator's segmenter
+# inserts (Pango breaks Myanmar only there), and Arabic letters run together.
+UNBREAKABLE = {
+    "my": "မြန်မာအသိုင်းအဝိုင်းကူညီရေးအဖွဲ့ချုပ်ကြီး",
+    "ar": "اتصلبالرقمالمجانيللمساعدةفيالحالوبلغتك",
+}
+
+
+def overruns(problems):
+    return [p for p in problems if "runs out of its box" in p.message]
+
+
+@pytest.mark.parametrize("lang", ["my", "ar"])
+def test_unbreakable_word_wider_than_its_column(layout, lang):
+    direction = "rtl" if lang == "ar" else "ltr"
+    # Myanmar marks need the taller lines the materials give them.
+    body = (
+        f'<div dir="{direction}" style="line-height: 1.8">'
+        f"{COLUMNS.format(first=UNBREAKABLE[lang])}</div>"
+    )
+    document = lay_out(layout, body, lang=lang)
+    cell = next(
+        box
+        for box, _ in walk(document.pages[0]._page_box)
+        if isinstance(box, boxes.TableCellBox) and box.element.get("class") == "first"
+    )
+    text = next(box for box, _ in walk(cell) if isinstance(box, boxes.TextBox))
+    # Left to right it runs out on the right; right to left, out on the left.
+    if direction == "rtl":
+        assert text.position_x < cell.content_box_x()
+    else:
+        assert text.position_x + text.width > cell.content_box_x() + cell.width
+    found = problems_of(document)
+    assert kinds(found) == ["overflow"]
+    assert len(found) == 1 and found[0].fit and found[0].frame == "card"
+    assert found[0].text == UNBREAKABLE[lang]
+    assert "text runs out of its box (div.first in 'card') by" in found[0].message
+    # The same words with their break opportunities fit the column.
+    spaced = UNBREAKABLE[lang].replace("ရေး", "ရေး\u200b").replace("الرقم", " الرقم ")
+    clean = lay_out(layout, body.replace(UNBREAKABLE[lang], spaced), lang=lang)
+    assert problems_of(clean) == []
+
+
+def test_web_address_breaking_after_its_slashes_fits_its_column(layout):
+    # As templates/_blocks.html prints an address: a break opportunity after each slash.
+    address = "example.org/help/human-traffic/resources/minnesota"
+    broken = '<span class="web-address" dir="ltr">{}</span>'.format(
+        "/<wbr>".join(address.split("/"))
+    )
+    document = lay_out(layout, COLUMNS.format(first=f"Visit {broken}"))
+    lines = [box for box, _ in walk(document.pages[0]._page_box) if isinstance(box, boxes.LineBox)]
+    assert len(lines) > 2  # it did break, in the first column
+    assert problems_of(document) == []
+    # Kept on one line, it runs over the second column.
+    nowrap = broken.replace('dir="ltr"', 'dir="ltr" style="white-space: nowrap"')
+    found = problems_of(lay_out(layout, COLUMNS.format(first=f"Visit {nowrap}")))
+    assert overruns(found) and address.endswith("".join(p.text for p in overruns(found)))
+
+
+def test_box_narrower_than_its_text(layout):
+    word = "Interpreters"
+    narrow = f'<div data-frame="card"><p class="label" style="width: 8mm">{word}</p></div>'
+    found = problems_of(lay_out(layout, narrow))
+    assert len(found) == 1 and found[0].kind == "overflow" and found[0].text == word
+    assert "runs out of its box (p.label in 'card')" in found[0].message
+    assert problems_of(lay_out(layout, narrow.replace("8mm", "25mm"))) == []
+
+
+def test_inline_block_wider_than_its_paragraph(layout):
+    """A label kept with its number (an inline block, as the contact lines are) and wider
+    than its column: the text is inside the inline block, which itself runs out of the
+    paragraph."""
+    body = (
+        '<div data-frame="card"><p style="width: 15mm">Or '
+        '<span style="display: inline-block">Call <span style="white-space: nowrap">'
+        "1-888-373-7888</span></span></p></div>"
+    )
+    found = overruns(problems_of(lay_out(layout, body)))
+    assert [p.text for p in found] == ["1-888-373-7888"]
+    assert "(p in 'card')" in found[0].message
+
+
+def test_positioned_and_pulled_out_boxes_are_not_overruns(layout):
+    """Boxes a template places outside their parent on purpose, inside the frame and the
+    safe area: an absolutely positioned label, and a block with negative margins."""
+    body = (
+        '<div data-frame="card"><div style="padding: 0 12mm">'
+        '<p style="position: relative; width: 20mm">Text'
+        '<span style="position: absolute; left: -10mm; top: 0">Label</span></p>'
+        '<p style="margin: 0 -10mm">A band wider than the column above it.</p></div></div>'
+    )
+    assert problems_of(lay_out(layout, body)) == []
+
+
+def test_italic_overhang_and_leaders_are_not_overruns(layout):
+    """Measured is the advance: an italic «f» set flush against its column's edge puts ink
+    beyond it (by design, in any book); dot leaders fill a line only up to its end."""
+    body = (
+        '<div data-frame="card"><p style="width: 30mm; text-align: right; font-style: '
+        'italic; font-size: 14pt">Staff</p>'
+        '<p class="toc" style="width: 30mm">Warning signs</p></div>'
+    )
+    document = lay_out(layout, body, css=".toc::after { content: leader('.') ' 2' }")
+    assert problems_of(document) == []
+
+
+def test_copyfitting_shrinks_a_word_wider_than_its_column(layout):
+    """A fit problem: «Interpreters» (16 mm at 8 pt) in a 14 mm column fits once its frame's
+    type is at most 7/8 of its size, and copyfitting finds that scale."""
+    from materialgen.copyfit import copyfit
+
+    def attempt(fits):
+        scale = fits.get("card", 1.0)
+        document = lay_out(
+            layout,
+            f'<div data-frame="card" data-fit-floor="0.7" style="font-size: {scale:.4f}em">'
+            '<p style="width: 14mm">Interpreters</p></div>',
+        )
+        expect = Expectations(pages=1, safe_mm=3, fonts_by_lang=STACKS)
+        return document, check_document(document, expect, full=False)[0], []
+
+    _, problems, _ = attempt({})
+    assert [p.fit for p in problems] == [True]
+    fitted = copyfit(attempt)
+    assert fitted.problems == [] and not fitted.hopeless
+    assert 0.8 < fitted.fits["card"] <= 0.875

@@ -4,8 +4,9 @@ what must never be dropped is in the text of every written PDF.
 
 The corpus is tests/organisations/*.yaml: from a name alone to every field at its limit, a
 name with diacritics, names in Ethiopic and Myanmar script, a long web address with a path,
-a PNG and a JPEG logo. Each is built in the tallest scripts (Burmese, Karen, Khmer, Lao,
-Amharic) for every material; the shortest and the longest in every language of the table.
+one at its limit with no slash or hyphen to break at, a PNG and a JPEG logo. Each is built
+in the tallest scripts (Burmese, Karen, Khmer, Lao, Amharic) for every material; the
+shortest and the longest in every language of the table.
 
 "In the text" holds in every script: the signs, the name and the draft notice are looked for
 glyph by glyph (tests/pdfglyphs.py), since pdfium reads Myanmar, Khmer and Lao clusters and
@@ -324,6 +325,11 @@ def test_the_corpus_covers_what_the_issue_asks():
     assert {"Ethi", "Mymr"} <= scripts  # names in another script than Latin
     assert any(not r.name.isascii() and text_script(r.name) == "Latn" for r in records.values())
     assert any("/" in (r.web or "") for r in records.values())
+    # A web address at its limit with no break opportunity of its own (no slash, no hyphen).
+    assert any(
+        len(r.web or "") == ORGANISATION_LIMITS["web"] and not re.search("[/-]", r.web)
+        for r in records.values()
+    )
     assert {Path(r.logo).suffix for r in records.values() if r.logo} == {".png", ".jpg"}
     assert records["name-only"].phone is None and records["name-only"].web is None
 
