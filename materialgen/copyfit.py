@@ -35,7 +35,7 @@ TARGET = 0.965
 #: a layout, and takes that first layout when it fits and is PREDICTED_FULL full: predictions
 #: are off by 2 to 5 % of fill, and a window of 0.93 to 1 would mean a second layout for a
 #: third of the documents. Measured on a fresh build of the 17 languages (95 laid-out
-#: documents): 1.23 layouts per document instead of 1.81; the scales chosen 0.008 smaller on
+#: documents): 1.22 layouts per document instead of 1.81; the scales chosen 0.008 smaller on
 #: average than the search from the declared starts chose, 2 frames of 171 more than a STEP
 #: smaller (0.06 at most).
 PREDICTED_TARGET = 0.95
