@@ -73,14 +73,15 @@ class Adapted:
     steps: tuple[str, ...]
 
 
-def adapt(fit, order: list[Step], changes, memory: dict) -> Adapted:
+def adapt(fit, order: list[Step], changes, memory: dict, predicted=None) -> Adapted:
     """Copyfit, taking the steps of ``order`` one by one while a frame cannot fit.
 
     ``fit(steps, start, remembered)`` copyfits the document laid out with ``steps`` (a
     tuple of ids), starting from the scales ``start`` with the fills ``remembered``;
     ``changes(steps, step)`` says whether adding ``step`` changes the document at all (a
     step about the logo does nothing without one: it costs no layout). ``memory``: the
-    manifest's ``fits``, ``fills`` and ``steps`` of the last build.
+    manifest's ``fits``, ``fills`` and ``steps`` of the last build; ``predicted``: the
+    scales to start from when it remembers none (predict.py).
     """
     declared = {step.id for step in order}
     remembered = tuple(s for s in memory.get("steps") or () if s in declared)
@@ -88,9 +89,11 @@ def adapt(fit, order: list[Step], changes, memory: dict) -> Adapted:
         fitted = fit(remembered, memory.get("fits"), memory.get("fills"))
         if not fitted.hopeless and _as_before(fitted.fits, memory.get("fits") or {}):
             return Adapted(fitted, remembered)
-        fitted = fit((), None, None)
-    else:
+        fitted = fit((), predicted, None)
+    elif memory.get("fits"):
         fitted = fit((), memory.get("fits"), memory.get("fills"))
+    else:
+        fitted = fit((), predicted, None)
     steps: tuple[str, ...] = ()
     for step in order:
         hopeless = set(fitted.hopeless)

@@ -73,7 +73,7 @@ def timing_line(results, up_to_date: int, wall: float) -> str:
     line = f"{written} written, {up_to_date} up to date, {failed} failed, in {wall:.1f} s"
     if laid_out:
         line += (
-            f" ({layouts / laid_out:.1f} layouts per document, {layouts} in all: layout "
+            f" ({layouts / laid_out:.2f} layouts per document, {layouts} in all: layout "
             f"{layout:.1f} s, print check {check:.1f} s)"
         )
     return line

@@ -24,6 +24,7 @@ from .content import Content, Material
 from .errors import InputError, display_path
 from .pdf import pdf_settings
 from .plan import Result, Task
+from .predict import CALIBRATION, Demand, load_calibration, predict, read_frames
 from .project import Data, Project
 from .render import PAPER, Options, Section
 
@@ -50,6 +51,10 @@ class Worker:
         self.project, self.data, self.options = project, data, options
         self.layout = Layout(project.templates_dir, pdf_settings(options))
         self.renderer = data.renderer
+        # What predicts a fresh document's type scales before its first layout (predict.py).
+        self.calibration_path = project.templates_dir / CALIBRATION
+        self.calibration = load_calibration(self.calibration_path)
+        self.demand = Demand(project.templates_dir / "fonts", data.fonts, data.languages)
         organisation = data.content.organisation
         if organisation and organisation.logo_png:  # served re-encoded (content.load_logo)
             self.layout.fetcher.served[organisation.logo_path.resolve()] = organisation.logo_png
@@ -173,17 +178,23 @@ class Worker:
         steps while a frame does not fit at its floor (adapt.py); then the full check once."""
         from .adapt import adapt
         from .checks import check_document
-        from .copyfit import copyfit
+        from .copyfit import FULL, copyfit
 
         expect = self.expectations(material, sections)
         content, options, render = self.data.content, self.options, self.renderer.render
+
+        # A fresh document starts at the scales predicted from its text (predict.py), and
+        # its first layout is taken a little less full than later ones (PREDICTED_FULL).
+        prediction = None if memory.get("fits") else self.predicted(material, sections)
+        predicted = prediction and prediction.scales
 
         # --- issue 17: adaptation steps (adapt.py) --------------------------------------
         def fit(steps: tuple[str, ...], start, remembered):
             def attempt(fits):
                 return self.attempt(material, sections, expect, timing, fits, frozenset(steps))
 
-            return copyfit(attempt, start, remembered)
+            first_full = prediction.full if start is predicted and predicted else FULL
+            return copyfit(attempt, start, remembered, first_full)
 
         def changes(steps: tuple[str, ...], step: str) -> bool:
             before = render(material, sections, content, options, {}, frozenset(steps))
@@ -191,7 +202,7 @@ class Worker:
             return before != after
 
         order = [content.steps[step] for step in material.adapt]
-        adapted = adapt(fit, order, changes, memory)
+        adapted = adapt(fit, order, changes, memory, predicted)
         fitted, fitted.steps = adapted.fitted, adapted.steps
         # --- end of issue 17 -------------------------------------------------------------
         # The glyph-level checks, once, on the layout copyfitting settled on.
@@ -199,6 +210,20 @@ class Worker:
         fitted.problems, _ = check_document(fitted.document, expect, full=True)
         timing["check"] += time.perf_counter() - started
         return fitted
+
+    def predicted(self, material: Material, sections: list[Section]):
+        """The scales a fresh document's frames start from: predicted from the length of
+        their text (predict.py), from this document's own HTML and the calibration alone, so
+        that every worker, in any order, starts it the same way."""
+        html = self.renderer.render(
+            material, sections, self.data.content, self.options, {}, frozenset()
+        )
+        calibration = self.calibration.get(material.id)
+        if calibration is None:  # not calibrated: the declared starts
+            declared, _ = read_frames(html, sections[0].language.code)
+            return predict(declared, {}, {})
+        declared, texts = self.demand.frames(html, sections[0].language.code, calibration.places)
+        return predict(declared, texts, calibration.measures)
 
     def explain(self, fitted, sections: list[Section]) -> list[str]:
         """The problems as printed: with the catalog line of their text, what copyfitting
@@ -249,6 +274,8 @@ class Worker:
             *self.renderer.template_files(material.template),
             *self.renderer.font_files(sections),
             *self.layout.fetcher.fetched,
+            # A fresh build's first layout is at the scales it predicts (predict.py).
+            self.calibration_path,
         ]
         return {
             "files": sorted({str(path) for path in files}),

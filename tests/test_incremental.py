@@ -181,8 +181,10 @@ def rebuild_with_an_unchanged_length(project, capsys, lang: str) -> tuple[dict, 
 
 
 def test_a_rebuild_starts_from_the_scales_that_fitted(project, capsys):
-    """Khmer needs copyfitting: from scratch several layouts; rebuilt after a change that
-    keeps the text as long, one layout confirms the remembered scales."""
+    """Khmer needs copyfitting: from scratch, without the calibration that predicts its
+    scales (predict.py), several layouts; rebuilt after a change that keeps the text as
+    long, one layout confirms the remembered scales."""
+    (project / "templates" / "copyfit.yaml").unlink()
     first, again = rebuild_with_an_unchanged_length(project, capsys, "km")
     assert first["layouts"] > 1 and min(first["fits"].values()) < 1 and not first["steps"]
     assert again["layouts"] == 1

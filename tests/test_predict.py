@@ -1,0 +1,161 @@
+"""Predicting the type scales of a fresh build before its first layout (predict.py,
+templates/copyfit.yaml written by materialgen.calibrate)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from materialgen import PROJECT_ROOT
+from materialgen.predict import (
+    CALIBRATION,
+    Declared,
+    Demand,
+    Measure,
+    Place,
+    load_calibration,
+    predict,
+)
+from materialgen.project import Project, load
+from materialgen.render import Options
+from tests.conftest import run_generate
+
+FRAME = (
+    '<section data-frame="card back" data-fit-floor="0.75" data-fit-ceiling="1.2" '
+    'data-fit-start="1" lang="{lang}"><h1 class="title">Title</h1><p class="body">{text}</p>'
+    "</section>"
+)
+#: Where the test frame's texts are set: a 30 em column, the heading larger.
+PLACES = {
+    "card back": {
+        "h1.title": Place(1.4, "tight", "h1.title", 30.0),
+        "p.body": Place(1.0, "body", "p.body", 30.0),
+    }
+}
+#: A frame whose fill is its lines' height over 20 em, plus a little for its margins.
+MEASURE = {"card back": Measure(text=1 / 20, spacing=0.02, intercept=0.05, spread=0.02)}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return load(Project(PROJECT_ROOT, tmp_path_factory.mktemp("out")), None, ["en", "km"])
+
+
+@pytest.fixture(scope="module")
+def demand(data):
+    return Demand(PROJECT_ROOT / "templates" / "fonts", data.fonts, data.languages)
+
+
+def predicted(demand, text: str, lang: str = "en") -> float:
+    declared, texts = demand.frames(FRAME.format(lang=lang, text=text), lang, PLACES)
+    assert declared == {"card back": Declared(0.75, 1.2, 1.0)}
+    return predict(declared, texts, MEASURE).scales["card back"]
+
+
+def test_a_longer_text_predicts_a_smaller_scale(demand):
+    words = "Call the hotline if someone holds your documents or your pay. "
+    scales = [predicted(demand, words * count) for count in (1, 8, 12, 16, 60)]
+    assert scales[0] == 1.2  # a short text: the frame's ceiling
+    assert scales[1] > scales[2] > scales[3]
+    assert scales[4] == 0.75  # far too long: the floor, where adaptation takes over
+
+
+def test_lines_break_where_the_text_allows(demand):
+    """The same letters take more lines as one unbreakable word than as words; and Khmer,
+    written without spaces, breaks only where word segmentation put its zero-width spaces."""
+    assert len(demand.pieces("abc " * 40, "en")) == 40
+    assert len(demand.pieces("abc" * 40, "en")) == 1
+    khmer = "ការជួញដូរមនុស្ស"
+    assert len(demand.pieces(khmer, "km")) == 1
+    assert len(demand.pieces(khmer.replace("ជួញ", "\u200bជួញ\u200b"), "km")) == 3
+
+
+def test_text_is_shaped_as_printed(demand):
+    """A Khmer subscript consonant (coeng + letter) sits under the letter before it: shaped,
+    it takes less room than the two letters side by side."""
+    stacked = sum(demand.pieces("ក្ក", "km"))
+    apart = sum(demand.pieces("កក", "km"))
+    assert 0 < stacked < apart
+
+
+def test_a_missing_or_broken_calibration_predicts_nothing(tmp_path):
+    assert load_calibration(tmp_path / "absent.yaml") == {}
+    broken = tmp_path / "copyfit.yaml"
+    broken.write_text("materials: {flyer: {flyer: {text: [}}", encoding="utf-8")
+    assert load_calibration(broken) == {}
+    broken.write_text("materials: {flyer: {flyer: {text: 1}}}", encoding="utf-8")
+    assert load_calibration(broken) == {}  # a field missing
+
+
+def test_the_shipped_calibration_knows_every_frame(data):
+    """Every frame of every laid-out material is calibrated (else it starts at its
+    declared start): run python -m materialgen.calibrate after adding one."""
+    from materialgen.catalogs import Translator
+    from materialgen.predict import read_frames
+    from materialgen.render import Section
+
+    calibration = load_calibration(PROJECT_ROOT / "templates" / CALIBRATION)
+    english = data.languages["en"]
+    for material in data.content.materials.values():
+        if material.impose:
+            continue
+        section = Section(english, Translator(english, data.catalogs["en"]))
+        html = data.renderer.render(material, [section], data.content, Options(), {})
+        declared, _ = read_frames(html, "en")
+        assert set(declared) <= set(calibration[material.id].measures), material.id
+
+
+def layouts(out: str) -> int:
+    found = re.search(r"layouts per document, (\d+) in all", out)
+    assert found, out
+    return int(found.group(1))
+
+
+FEW = ("--lang", "km", "--lang", "so", "--material", "flyer", "--material", "wallet-card")
+
+
+def test_a_fresh_build_lays_out_fewer_times_with_its_prediction(project, capsys):
+    """Khmer and Somali flyers and wallet cards, which need copyfitting: fewer layouts
+    when the scales are predicted than from the declared starts, the same documents
+    written, every one passing its print check."""
+    code, out, _ = run_generate(capsys, "--project", str(project), *FEW, "--no-previews")
+    assert code == 0, out
+    predicted = layouts(out)
+    assert "4 written" in out and "0 failed" in out
+    shutil.rmtree(project / "output")
+    (project / "templates" / CALIBRATION).unlink()
+    code, out, _ = run_generate(capsys, "--project", str(project), *FEW, "--no-previews")
+    assert code == 0, out
+    assert "4 written" in out and "0 failed" in out
+    assert predicted < layouts(out)
+    assert predicted <= 5  # four documents, one of them at most a layout off
+
+
+def test_a_wrong_calibration_costs_layouts_not_correctness(project, capsys):
+    """A calibration that predicts every frame far too full (or far too empty) only starts
+    the search in the wrong place: the build still settles on scales that fit."""
+    path = project / "templates" / CALIBRATION
+    original = path.read_text(encoding="utf-8")
+    for bias in ("9.0", "0.1"):
+        path.write_text(re.sub(r"bias: [0-9.]+", f"bias: {bias}", original), encoding="utf-8")
+        shutil.rmtree(project / "output", ignore_errors=True)
+        code, out, _ = run_generate(capsys, "--project", str(project), *FEW, "--no-previews")
+        assert code == 0, out
+        assert "4 written" in out and "0 failed" in out
+
+
+def test_the_calibration_is_an_input_of_every_laid_out_document(project, capsys):
+    """A changed calibration may change where a fresh build settles: the documents laid
+    out are rebuilt (one layout each, from their remembered scales)."""
+    args = ("--project", str(project), "--lang", "km", "--material", "wallet-card-sheet")
+    code, out, _ = run_generate(capsys, *args, "--no-previews")
+    assert code == 0 and "2 written" in out, out
+    path = project / "templates" / CALIBRATION
+    path.write_text(path.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+    code, out, _ = run_generate(capsys, *args, "--no-previews")
+    assert code == 0, out
+    # The card is laid out again, and confirms its remembered scales in one layout.
+    assert re.search(r"^ok +km +wallet-card\b", out, re.M), out
+    assert "(1.00 layouts per document" in out, out
