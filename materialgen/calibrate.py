@@ -31,29 +31,36 @@ from .copyfit import PREDICTED_TARGET
 from .predict import CALIBRATION, Demand
 
 
-def measure(project_root: Path):
-    """Copyfit every material of every language once, as a fresh build without an
-    organisation would (without predicting). Returns the starts of the frames
-    ((material, frame) -> scale), the sizes of their texts (material -> frame -> path ->
-    (size, line height)), and the points: (material, frame) -> [(language, demand, scale,
-    fill)] of every clean layout."""
+def _design(project_root: Path):
+    """The project, its data without an organisation (calibrate the design itself: a
+    build's organisation is extra text in it), a worker over them, and the languages whose
+    catalogs load."""
     import dataclasses
 
-    from .checks import frame_fill, frame_starts
-    from .copyfit import copyfit
-    from .plan import plan
     from .project import Project, load
     from .render import Options
     from .worker import Worker
 
     project = Project(project_root, project_root / "output")
     data = load(project, None, None)
-    # Calibrate the design itself: a build's organisation is extra text in it.
     data = dataclasses.replace(data, content=dataclasses.replace(data.content, organisation=None))
-    options = Options(previews=False)
-    worker = Worker(project, data, options)
-    materials = data.content.materials
+    worker = Worker(project, data, Options(previews=False))
     languages = [code for code in data.languages if not data.catalog_errors.get(code)]
+    return project, data, worker, languages
+
+
+def measure(project_root: Path):
+    """Copyfit every material of every language once, as a fresh build without an
+    organisation would (without predicting). Returns the starts of the frames
+    ((material, frame) -> scale), the sizes of their texts (material -> frame -> path ->
+    (size, line height)), and the points: (material, frame) -> [(language, demand, scale,
+    fill)] of every clean layout."""
+    from .checks import frame_fill, frame_starts
+    from .copyfit import copyfit
+    from .plan import plan
+
+    project, data, worker, languages = _design(project_root)
+    materials = data.content.materials
     starts: dict[tuple[str, str], float] = {}
     observed: dict = {}  # (material, frame, path) -> [(size, line height, lang, block, width)]
     documents = []  # (material, language, html, [(frame, scale, fill)])
@@ -63,7 +70,7 @@ def measure(project_root: Path):
             continue
         sections = worker.sections(task.section_langs)
         expect = worker.expectations(material, sections)
-        html = data.renderer.render(material, sections, data.content, options, {})
+        html = data.renderer.render(material, sections, data.content, worker.options, {})
         layouts: list = []
         timing = {"layout": 0.0, "check": 0.0, "layouts": 0}
 
@@ -240,21 +247,11 @@ def check_predictions(project_root: Path) -> dict[tuple[str, str], list[float]]:
     """Every document laid out once at the scales predicted from the calibration file just
     written: (material, frame) -> [measured fill / predicted fill] of the frames predicted
     between their floor and ceiling."""
-    import dataclasses
-
     from .checks import frame_fill
     from .plan import plan
-    from .project import Project, load
-    from .render import Options
-    from .worker import Worker
 
-    project = Project(project_root, project_root / "output")
-    data = load(project, None, None)
-    data = dataclasses.replace(data, content=dataclasses.replace(data.content, organisation=None))
-    options = Options(previews=False)
-    worker = Worker(project, data, options)
+    _, data, worker, languages = _design(project_root)
     materials = data.content.materials
-    languages = [code for code in data.languages if not data.catalog_errors.get(code)]
     ratios: dict[tuple[str, str], list[float]] = {}
     for task in plan(data, languages, list(materials), None):
         material = materials[task.material]
@@ -262,7 +259,7 @@ def check_predictions(project_root: Path) -> dict[tuple[str, str], list[float]]:
             continue
         sections = worker.sections(task.section_langs)
         prediction = worker.predicted(material, sections)
-        html = data.renderer.render(material, sections, data.content, options, {})
+        html = data.renderer.render(material, sections, data.content, worker.options, {})
         declared, texts = worker.demand.frames(
             html, task.lang, worker.calibration[material.id].places
         )
