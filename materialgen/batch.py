@@ -58,10 +58,8 @@ def load_organisations(files: dict[str, Path], languages, root: Path) -> tuple[d
             continue
         try:
             loaded[stem] = load_organisation(path, root)
-        except InputError as error:
-            errors[stem] = [error]
-        except InputErrors as many:
-            errors[stem] = many.errors
+        except (InputError, InputErrors) as error:
+            errors[stem] = error.errors
     return loaded, errors
 
 

@@ -243,10 +243,8 @@ def load_content(materials_dir: Path, organisation_path: Path | None) -> Content
     def read(path: Path, key: str, cls) -> list:
         try:
             return read_records(path, key, cls)
-        except InputError as error:
-            errors.append(error)
-        except InputErrors as many:
-            errors.extend(many.errors)
+        except (InputError, InputErrors) as error:
+            errors.extend(error.errors)
         return []
 
     resources = {r.id: r for r in read(materials_dir / "resources.yaml", "resources", Resource)}
@@ -322,10 +320,8 @@ def load_content(materials_dir: Path, organisation_path: Path | None) -> Content
     if organisation_path is not None:
         try:
             organisation = load_organisation(organisation_path, materials_dir.parent)
-        except InputError as error:
-            errors.append(error)
-        except InputErrors as many:
-            errors.extend(many.errors)
+        except (InputError, InputErrors) as error:
+            errors.extend(error.errors)
     if errors:
         raise InputErrors(errors)
     return Content(resources, signs, materials, organisation, steps)

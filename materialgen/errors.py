@@ -23,6 +23,11 @@ class InputError(Exception):
             location += f":{self.line}"
         return f"{location}: {self.message}"
 
+    @property
+    def errors(self) -> list[InputError]:
+        """As ``InputErrors.errors``: one ``except (InputError, InputErrors)`` takes both."""
+        return [self]
+
 
 class InputErrors(Exception):
     """Several input errors found in one pass, reported together before aborting once."""

@@ -84,10 +84,8 @@ def load(
     def attempt(function, *args):
         try:
             return function(*args)
-        except InputError as error:
-            errors.append(error)
-        except InputErrors as many:
-            errors.extend(many.errors)
+        except (InputError, InputErrors) as error:
+            errors.extend(error.errors)
         return None
 
     # Links out of the project are refused before any file is read (inputs.py).
@@ -156,10 +154,8 @@ def load(
             continue
         try:
             catalogs[code] = read_catalog(path, language)
-        except InputError as error:
-            catalog_errors[code] = [error]
-        except InputErrors as many:
-            catalog_errors[code] = many.errors
+        except (InputError, InputErrors) as error:
+            catalog_errors[code] = error.errors
     warnings = stale_resources(content, today or datetime.date.today())
     return Data(
         fonts,

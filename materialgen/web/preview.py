@@ -17,12 +17,10 @@ import threading
 import time
 from pathlib import Path
 
-from .. import content as content_module
-from ..content import Organisation
+from ..content import load_organisation
 from ..errors import InputError, InputErrors
 from ..project import Project, load
 from ..render import Options
-from ..schema import read_record
 
 _state: dict = {}
 
@@ -71,13 +69,9 @@ def _render(organisation_yaml: str, lang: str, material: str, paper: str, folder
         path = Path(folder) / "local-organisation.yaml"
         path.write_text(organisation_yaml, encoding="utf-8")
         try:
-            organisation = read_record(path, Organisation)
-            if getattr(organisation, "logo", None) and hasattr(content_module, "load_logo"):
-                content_module.load_logo(organisation, project.root)  # as load_content does
-        except InputError as error:
-            return {"problems": [error.message], "pages": []}
-        except InputErrors as many:
-            return {"problems": [e.message for e in many.errors], "pages": []}
+            organisation = load_organisation(path, project.root)  # its logo read as a build's
+        except (InputError, InputErrors) as error:
+            return {"problems": [e.message for e in error.errors], "pages": []}
     data = dataclasses.replace(
         data, content=dataclasses.replace(data.content, organisation=organisation)
     )
