@@ -122,7 +122,10 @@ def measure(project_root: Path):
 def text_places(document, scales: dict, font_scale: float) -> dict:
     """(frame, path of the element inside it) -> [(type size relative to the root at the
     frame's scale 1, line height relative to the type size, language, path of the block
-    it is set in, that block's width in the material's base size)] of the text laid out."""
+    it is set in, that block's width in the material's base size, path of the inline block
+    it is kept whole in or "", whether its text may not break, whether it is bold, and the
+    room its element's margin, border and padding take before and after it on its line, in
+    root em at scale 1)] of the text laid out."""
     from weasyprint.formatting_structure import boxes
 
     from .checks import walk
@@ -137,7 +140,8 @@ def text_places(document, scales: dict, font_scale: float) -> dict:
                 continue  # generated content (markers, ::before) is not in the HTML's text
             if not box.text.strip(" \u200b"):
                 continue
-            frame, path, last, block, width = None, [], None, None, 0.0
+            frame, path, last, block, width, unit = None, [], None, None, 0.0, ""
+            edges = (0.0, 0.0)
             for index, ancestor in enumerate(ancestors):
                 # The block its lines are as wide as; an inline block (a phone number kept
                 # whole) sits in the lines of the block around it.
@@ -156,36 +160,55 @@ def text_places(document, scales: dict, font_scale: float) -> dict:
                     frame, path = element.get("data-frame"), []
                 elif frame:
                     path.append(element_signature(element.tag, element.get("class")))
+                    if isinstance(ancestor, boxes.InlineBlockBox):
+                        unit = " > ".join(path)
+                    edges = (0.0, 0.0)
+                    if isinstance(ancestor, (boxes.InlineBox, boxes.InlineBlockBox)):
+                        edges = tuple(
+                            getattr(ancestor, f"margin_{side}")
+                            + getattr(ancestor, f"border_{side}_width")
+                            + getattr(ancestor, f"padding_{side}")
+                            for side in ("left", "right")
+                        )
             line_height = box.style["line_height"]
             if frame is None or block is None or not isinstance(line_height, (int, float)):
                 continue  # "normal", or a length: not what the stylesheets use in frames
-            size = box.style["font_size"] / root / scales.get(frame, 1.0)
+            em = root * scales.get(frame, 1.0)
+            size = box.style["font_size"] / em
+            nowrap = box.style["white_space"] in ("nowrap", "pre")
+            bold = box.style["font_weight"] >= 600
             found.setdefault((frame, " > ".join(path)), []).append(
                 (size, float(line_height), box.style["lang"] or "", block, width / base)
+                + (unit, nowrap, bold, edges[0] / em, edges[1] / em)
             )
     return found
 
 
 def summarise_places(observed: dict, languages: dict) -> dict:
-    """material -> frame -> path -> Place: the median size and width, the block most
-    often seen, and the line height as "body" or "tight" where it is the language's
-    (predict.BODY, TIGHT), else the median number."""
+    """material -> frame -> path -> Place: the median size and width, the block and the
+    inline block most often seen, whether its text may not break and is bold as most often
+    seen, the largest room before and after its element, and
+    the line height as "body" or "tight" where it is the language's (predict.BODY, TIGHT),
+    else the median number."""
     from .predict import BODY, TIGHT, Place
 
     places: dict = {}
     for (material, frame, path), seen in sorted(observed.items()):
-        size = statistics.median(s for s, _, _, _, _ in seen)
-        known = [(h, languages[lang]) for _, h, lang, _, _ in seen if lang in languages]
+        size = statistics.median(s for s, *_ in seen)
+        known = [(h, languages[lang]) for _, h, lang, *_ in seen if lang in languages]
         if known and all(abs(h - language.line_height) < 1e-3 for h, language in known):
             height = BODY
         elif known and all(abs(h - language.tight_line_height) < 1e-3 for h, language in known):
             height = TIGHT
         else:
-            height = round(statistics.median(h for _, h, _, _, _ in seen), 4)
-        block = statistics.mode(b for _, _, _, b, _ in seen)
-        width = statistics.median(w for _, _, _, b, w in seen if b == block)
+            height = round(statistics.median(h for _, h, *_ in seen), 4)
+        block = statistics.mode(b for _, _, _, b, *_ in seen)
+        width = statistics.median(w for _, _, _, b, w, *_ in seen if b == block)
+        unit, nowrap, bold = (statistics.mode(s[index] for s in seen) for index in (5, 6, 7))
+        # A box broken across lines has its edges on its first and last part only.
+        start, end = (round(max(s[index] for s in seen), 4) for index in (8, 9))
         places.setdefault(material, {}).setdefault(frame, {})[path] = Place(
-            round(size, 4), height, block, round(width, 3)
+            round(size, 4), height, block, round(width, 3), unit, nowrap, bold, start, end
         )
     return places
 
@@ -289,8 +312,10 @@ def calibration_text(fitted: dict[str, dict[str, dict]]) -> str:
         "# stylesheet or a material's layout (a stale file costs layouts, not correctness).\n"
         "# Per material and frame: fill = bias * ((text * height of the lines + spacing * scale)\n"
         "# * font scale + intercept); `places`: element path -> [type size, line height,\n"
-        "# block, block width in base em]; `points`, `rms`, `largest`: the layouts it was\n"
-        "# fitted on and how far their fills are from the line.\n"
+        "# block, block width in base em, inline block kept whole in, nowrap, bold, room\n"
+        "# before and after its element on a line in root em]; `points`,\n"
+        "# `rms`, `largest`: the layouts it was fitted on and how far their fills are from\n"
+        "# the line.\n"
     )
     return header + yaml.safe_dump({"materials": fitted}, sort_keys=True, allow_unicode=True)
 
@@ -308,7 +333,17 @@ def main(argv: list[str] | None = None) -> int:
     for (material, frame), measured in sorted(points.items()):
         line = fit(measured)
         line["places"] = {
-            path: [place.size, place.line_height, place.block, place.width]
+            path: [
+                place.size,
+                place.line_height,
+                place.block,
+                place.width,
+                place.unit,
+                place.nowrap,
+                place.bold,
+                place.start,
+                place.end,
+            ]
             for path, place in places.get(material, {}).get(frame, {}).items()
         }
         fitted.setdefault(material, {})[frame] = line

@@ -9,8 +9,11 @@ The text of each frame is read from the document's HTML and set roughly as the l
 set it: shaped with HarfBuzz in its language's fonts (the first of the fallback list that
 has each character, as in the layout), cut at its line-break opportunities (spaces, hyphens,
 the zero-width spaces the catalogs' word segmentation inserts, between ideographs), and
-broken greedily into lines as wide as its block. Where each text is set (its element's type
-size and line height, the block it flows in and that block's width) is measured by
+broken greedily into lines as wide as its block; what the layout keeps whole is kept whole
+(an inline block, such as "Call 1-888-373-7888", moves to the next line when it does not fit
+the rest of this one; a phone number's hyphens are no place to break: ``white-space:
+nowrap``). Where each text is set (its element's type size and line height, the block it
+flows in and that block's width, what keeps it whole) is measured by
 ``python -m materialgen.calibrate`` on a layout of every language and kept, per material and
 frame, in templates/copyfit.yaml, with a line from the height of the lines to the frame's
 fill (``checks.frame_fill``): fill = bias * ((text * height + spacing * scale) * font scale
@@ -168,6 +171,9 @@ class _Font:
     font: object  # uharfbuzz.Font
     units: int
     covered: frozenset[int]
+    #: half the ascent less the descent, in em: how far above the middle of a line its
+    #: baseline sits (below it, when negative) when its text is set alone
+    raised: float = 0.0
 
 
 @functools.lru_cache(maxsize=64)
@@ -175,14 +181,17 @@ def _font(path: Path) -> _Font:
     import uharfbuzz
 
     face = uharfbuzz.Face(uharfbuzz.Blob.from_file_path(str(path)))
-    return _Font(uharfbuzz.Font(face), face.upem, frozenset(face.unicodes))
+    font = uharfbuzz.Font(face)
+    extents = font.get_font_extents("ltr")  # the metrics Pango sets lines with
+    raised = (extents.ascender + extents.descender) / 2 / face.upem  # descender < 0
+    return _Font(font, face.upem, frozenset(face.unicodes), raised)
 
 
-def _shaped_widths(text: str, fonts: list[_Font]) -> list[float]:
+def _shaped(text: str, fonts: list[_Font]) -> tuple[list[float], list[int]]:
     """Each character's advance in em, shaped in runs of the first font that has it (the
     advance of a cluster goes to its first character: joined, stacked and reordered
-    letters take the room they take in print). A character no font has counts as a space
-    of the first (the print check fails it anyway)."""
+    letters take the room they take in print), and the index of that font. A character no
+    font has counts as a space of the first (the print check fails it anyway)."""
     import uharfbuzz
 
     def font_of(char):
@@ -190,6 +199,7 @@ def _shaped_widths(text: str, fonts: list[_Font]) -> list[float]:
         return next((index for index, font in enumerate(fonts) if code in font.covered), None)
 
     widths = [0.0] * len(text)
+    used = [0] * len(text)
     start = 0
     while start < len(text):
         index = font_of(text[start])
@@ -206,6 +216,7 @@ def _shaped_widths(text: str, fonts: list[_Font]) -> list[float]:
             for position in range(start, end):
                 widths[position] = advance / space.units
         else:
+            used[start:end] = [index] * (end - start)
             font = fonts[index]
             buffer = uharfbuzz.Buffer()
             buffer.add_codepoints([ord(char) for char in text[start:end]])
@@ -214,21 +225,29 @@ def _shaped_widths(text: str, fonts: list[_Font]) -> list[float]:
             for info, position in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True):
                 widths[start + info.cluster] += position.x_advance / font.units
         start = end
-    return widths
+    return widths, used
 
 
 @dataclasses.dataclass(frozen=True)
 class Place:
     """Where a text of a frame is set, as the calibration measured it: its type size
     relative to the document's root (at the frame's scale 1), its line height (a number, or
-    its language's body or tight line height), the path of the block it is set in, and that
+    its language's body or tight line height), the path of the block it is set in, that
     block's width in the material's base type size (the root without the language's font
-    scale)."""
+    scale), the path of the inline block it is kept whole in ("" when none), whether its
+    own text may not break (``white-space: nowrap``), whether it is bold, and the room its
+    element's margin, border and padding take on its line before and after it (root em at
+    scale 1)."""
 
     size: float
     line_height: float | str
     block: str
     width: float
+    unit: str = ""
+    nowrap: bool = False
+    bold: bool = False
+    start: float = 0.0
+    end: float = 0.0
 
 
 #: Where a text the calibration does not know is set: root size, body line height, the
@@ -238,27 +257,72 @@ _UNKNOWN = Place(1.0, "body", "", 0.0)
 
 @dataclasses.dataclass
 class Text:
-    """A frame's text, ready to be set at any scale: per block, its width (in root em) and
-    its pieces between line-break opportunities, each (width, line height) in root em."""
+    """A frame's text, ready to be set at any scale: per block, its width (in root em), its
+    strut and its pieces between line-break opportunities. A piece is (width, above, below,
+    unit), in root em: how far its text reaches above and below the baseline (half its line
+    height each way, moved by its font's ascent and descent), and the inline block it is kept
+    whole in (consecutive pieces of one unit, not None). The strut is (above, below) of the
+    block's own font and line height, which every line holds (CSS 2, 10.8)."""
 
-    blocks: list[tuple[float, list[tuple[float, float]]]]
+    blocks: list[tuple[float, tuple[float, float], list[tuple[float, float, float, object]]]]
     font_scale: float  # the document language's: the root is the base size times it
 
     def height(self, scale: float) -> float:
         """The height of the lines, in root em, at ``scale``: each block's pieces set
-        greedily into lines as wide as the block, each line as tall as its tallest piece."""
+        greedily into lines as wide as the block, each line from the highest reach above
+        the baseline to the lowest below it (text of several fonts and sizes on one line
+        is taller than the tallest alone); an inline block as one piece when it fits a
+        line, else on lines of its own (it is as wide as the line then, and breaks inside)."""
         total = 0.0
-        for width, pieces in self.blocks:
-            limit = width / scale if width > 0 else math.inf
-            line = tallest = 0.0
-            for piece, line_height in pieces:
-                if line and line + piece > limit:
-                    total += tallest
-                    line = tallest = 0.0
-                line += piece
-                tallest = max(tallest, line_height)
-            total += tallest
+        for width, strut, pieces in self.blocks:
+            lines = _Lines(width / scale if width > 0 else math.inf, strut)
+            for run in _units(pieces):
+                if len(run) > 1 and sum(piece[0] for piece in run) > lines.limit:
+                    lines.end()
+                    for piece in run:
+                        lines.add([piece])
+                    lines.end()
+                else:
+                    lines.add(run)
+            lines.end()
+            total += lines.height
         return total * scale
+
+
+class _Lines:
+    """Sets pieces greedily into lines as wide as ``limit``, adding up their heights."""
+
+    def __init__(self, limit: float, strut: tuple[float, float]):
+        self.limit, self.strut = limit, strut
+        self.height = self.width = 0.0
+        self.above, self.below = strut
+
+    def add(self, run):
+        width = sum(piece[0] for piece in run)
+        if self.width and self.width + width > self.limit:
+            self.end()
+        self.width += width
+        self.above = max([self.above, *(piece[1] for piece in run)])
+        self.below = max([self.below, *(piece[2] for piece in run)])
+
+    def end(self):
+        if self.width:
+            self.height += self.above + self.below
+        self.width = 0.0
+        self.above, self.below = self.strut
+
+
+def _units(pieces):
+    """The pieces in runs kept whole: one run per inline block, one per piece outside."""
+    run, unit = [], None
+    for piece in pieces:
+        if run and (piece[3] is None or piece[3] != unit):
+            yield run
+            run = []
+        run.append(piece)
+        unit = piece[3]
+    if run:
+        yield run
 
 
 class Demand:
@@ -266,13 +330,15 @@ class Demand:
 
     def __init__(self, fonts_dir: Path, fonts, languages: dict):
         self.languages = languages
-        regular: dict[str, Path] = {}
-        for font in sorted(fonts, key=lambda f: abs(f.weight - 400)):
-            regular.setdefault(font.family, fonts_dir / font.prepared_name)
-        self.files = {
-            code: [regular[family] for family in language.fonts if family in regular]
-            for code, language in languages.items()
-        }
+        self.files = {}
+        for weight in (400, 700):  # regular and bold: the closest file of each family
+            nearest: dict[str, Path] = {}
+            for font in sorted(fonts, key=lambda f: abs(f.weight - weight)):
+                nearest.setdefault(font.family, fonts_dir / font.prepared_name)
+            for code, language in languages.items():
+                self.files[code, weight] = [
+                    nearest[family] for family in language.fonts if family in nearest
+                ]
 
     def language(self, lang: str):
         return (
@@ -281,27 +347,46 @@ class Demand:
             or self.languages["en"]
         )
 
-    def pieces(self, text: str, lang: str) -> list[float]:
-        """The widths in em of ``text``'s pieces between line-break opportunities (after a
-        space or a hyphen; around ideographs, kana and Hangul), shaped in its language's
-        fonts."""
-        files = self.files[self.language(lang).code]
-        fonts = [_font(path) for path in files if path.is_file()]
+    def fonts(self, lang: str, bold: bool = False) -> list[_Font]:
+        files = self.files[self.language(lang).code, 700 if bold else 400]
+        return [_font(path) for path in files if path.is_file()]
+
+    def pieces(self, text: str, lang: str, nowrap: bool = False, bold: bool = False) -> list:
+        """``text``'s pieces between line-break opportunities (after a space or a hyphen;
+        around ideographs, kana and Hangul), shaped in its language's fonts: (width in em,
+        how far the baseline of its highest font is raised, how far that of its lowest is
+        lowered; see _Font.raised); ``nowrap``: one piece, the text having none."""
+        fonts = self.fonts(lang, bold)
         if not fonts:
             return []
-        pieces, word = [], 0.0
-        for char, width in zip(text, _shaped_widths(text, fonts), strict=True):
+        widths, used = _shaped(text, fonts)
+        pieces, start = [], 0
+
+        def piece(end):
+            raised = [fonts[index].raised for index in set(used[start:end])]
+            return (sum(widths[start:end]), max(raised), -min(raised))
+
+        if nowrap:
+            return [piece(len(text))]
+        for position, char in enumerate(text):
             code = ord(char)
-            if _breaks_anywhere(code) and word:
-                pieces.append(word)
-                word = 0.0
-            word += width
+            if _breaks_anywhere(code) and position > start:
+                pieces.append(piece(position))
+                start = position
             if char in _BREAK_AFTER or _breaks_anywhere(code):
-                pieces.append(word)
-                word = 0.0
-        if word:
-            pieces.append(word)
+                pieces.append(piece(position + 1))
+                start = position + 1
+        if start < len(text):
+            pieces.append(piece(len(text)))
         return pieces
+
+    def line_height(self, place: Place, lang: str) -> float:
+        """The line height of text set at ``place``, relative to its type size."""
+        if place.line_height == BODY:
+            return self.language(lang).line_height
+        if place.line_height == TIGHT:
+            return self.language(lang).tight_line_height
+        return place.line_height
 
     def frames(
         self, html_text: str, lang: str, places: dict | None = None
@@ -313,21 +398,46 @@ class Demand:
         frames = {}
         for frame in declared:
             known = (places or {}).get(frame, {})
-            blocks: dict[tuple, tuple[float, list]] = {}
-            for piece in texts.get(frame, ()):
+            blocks: dict[tuple, tuple[float, tuple, list]] = {}
+            pieces = texts.get(frame, [])
+            for index, piece in enumerate(pieces):
                 place = _place(known, piece.path)
                 depth = len(place.block.split(" > ")) if place.block else 0
-                language = self.language(piece.lang)
-                line_height = place.line_height
-                if line_height == BODY:
-                    line_height = language.line_height
-                elif line_height == TIGHT:
-                    line_height = language.tight_line_height
-                _, pieces = blocks.setdefault(piece.numbers[:depth], (place.width / font_scale, []))
-                pieces.extend(
-                    (width * place.size, line_height * place.size)
-                    for width in self.pieces(piece.text, piece.lang)
-                )
+                key = piece.numbers[:depth]
+                if key not in blocks:
+                    # The strut: the block's own type size and line height, in the first
+                    # font of its language.
+                    own = known.get(place.block, _UNKNOWN)
+                    fonts = self.fonts(piece.lang)
+                    raised = fonts[0].raised if fonts else 0.0
+                    half = self.line_height(own, piece.lang) / 2
+                    strut = ((half + raised) * own.size, (half - raised) * own.size)
+                    blocks[key] = (place.width / font_scale, strut, [])
+                half = self.line_height(place, piece.lang) * place.size / 2
+                # The inline block it is kept whole in: told apart from the next one by the
+                # numbers of the elements on its path.
+                unit = piece.numbers[: len(place.unit.split(" > "))] if place.unit else None
+                placed = [
+                    [width * place.size, half + up * place.size, half + down * place.size, unit]
+                    for width, up, down in self.pieces(
+                        piece.text, piece.lang, place.nowrap, place.bold
+                    )
+                ]
+                if placed:
+                    # The room the margins, borders and padding of the elements it opens
+                    # and closes take on the line (a gap after each phone number).
+                    before = pieces[index - 1].numbers if index else ()
+                    after = pieces[index + 1].numbers if index + 1 < len(pieces) else ()
+                    parts = piece.path.split(" > ")
+                    for depth, number in enumerate(piece.numbers):
+                        edges = known.get(" > ".join(parts[: depth + 1]))
+                        if edges is None:
+                            continue
+                        if number not in before:
+                            placed[0][0] += edges.start
+                        if number not in after:
+                            placed[-1][0] += edges.end
+                    blocks[key][2].extend(tuple(p) for p in placed)
             frames[frame] = Text(list(blocks.values()), font_scale)
         return declared, frames
 
@@ -350,6 +460,11 @@ _BREAK_AFTER = {" ", "\u200b", "-", "/", "\u2010"}
 def _breaks_anywhere(code: int) -> bool:
     """Ideographs, kana and Hangul: a line may break between any two of them."""
     return 0x2E80 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF or 0xF900 <= code <= 0xFAFF
+
+
+#: The types of a place's fields after its width, in the calibration file (an older file
+#: has fewer).
+_MORE = (str, bool, bool, float, float)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -382,8 +497,9 @@ def load_calibration(path: Path) -> dict[str, Calibration]:
                         height if height in (BODY, TIGHT) else float(height),
                         str(block),
                         float(width),
+                        *(kind(value) for kind, value in zip(_MORE, more, strict=False)),
                     )
-                    for path, (size, height, block, width) in (m.get("places") or {}).items()
+                    for path, (size, height, block, width, *more) in (m.get("places") or {}).items()
                 }
             calibration[material] = Calibration(measures, places)
         return calibration
@@ -397,6 +513,8 @@ class Prediction:
 
     scales: dict[str, float]
     full: dict[str, float]
+    #: per frame, its fill predicted at any scale (for copyfitting to aim with)
+    curves: dict = dataclasses.field(default_factory=dict)
 
 
 def predict(
@@ -415,7 +533,7 @@ def predict(
     FULL, as before."""
     from .copyfit import FULL, PREDICTED_FULL, PREDICTED_TARGET, STEP
 
-    scales, full = {}, {}
+    scales, full, curves = {}, {}, {}
     for frame, limits in declared.items():
         measure, text = measures.get(frame), texts.get(frame)
         if measure is None or text is None:
@@ -445,8 +563,8 @@ def predict(
             )
             if fits_at_ceiling > lands:
                 scale = limits.ceiling
-        scales[frame], full[frame] = scale, PREDICTED_FULL
-    return Prediction(scales, full)
+        scales[frame], full[frame], curves[frame] = scale, PREDICTED_FULL, fill
+    return Prediction(scales, full, curves)
 
 
 def _normal(z: float) -> float:

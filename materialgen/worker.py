@@ -193,8 +193,9 @@ class Worker:
             def attempt(fits):
                 return self.attempt(material, sections, expect, timing, fits, frozenset(steps))
 
-            first_full = prediction.full if start is predicted and predicted else FULL
-            return copyfit(attempt, start, remembered, first_full)
+            if start is predicted and predicted:
+                return copyfit(attempt, start, remembered, prediction.full, prediction.curves)
+            return copyfit(attempt, start, remembered, FULL)
 
         def changes(steps: tuple[str, ...], step: str) -> bool:
             before = render(material, sections, content, options, {}, frozenset(steps))

@@ -15,6 +15,7 @@ from materialgen.predict import (
     Demand,
     Measure,
     Place,
+    Text,
     load_calibration,
     predict,
 )
@@ -75,9 +76,74 @@ def test_lines_break_where_the_text_allows(demand):
 def test_text_is_shaped_as_printed(demand):
     """A Khmer subscript consonant (coeng + letter) sits under the letter before it: shaped,
     it takes less room than the two letters side by side."""
-    stacked = sum(demand.pieces("ក្ក", "km"))
-    apart = sum(demand.pieces("កក", "km"))
+    stacked = sum(width for width, *_ in demand.pieces("ក្ក", "km"))
+    apart = sum(width for width, *_ in demand.pieces("កក", "km"))
     assert 0 < stacked < apart
+
+
+def test_what_the_layout_keeps_whole_is_one_piece(demand):
+    """A phone number does not break at its hyphens (white-space: nowrap); bold type is
+    set in the bold font, wider."""
+    assert len(demand.pieces("1-888-373-7888", "en")) == 4
+    assert len(demand.pieces("1-888-373-7888", "en", nowrap=True)) == 1
+
+    def width(text, **kwargs):
+        return sum(width for width, *_ in demand.pieces(text, "en", **kwargs))
+
+    assert width("Warning signs", bold=True) > width("Warning signs") > 0
+
+
+def test_an_inline_block_moves_whole_or_takes_lines_of_its_own():
+    """Pieces of one unit (an inline block such as "Call 1-888-373-7888") go to the next
+    line together; one wider than the line is set on lines of its own, as wide as the line."""
+    strut = (0.5, 0.5)
+    apart = [(4.0, 0.5, 0.5, None), (4.0, 0.5, 0.5, None), (4.0, 0.5, 0.5, None)]
+    assert Text([(10.0, strut, apart)], 1.0).height(1.0) == 2.0  # 4 + 4 | 4
+    whole = [(4.0, 0.5, 0.5, None), (4.0, 0.5, 0.5, (1,)), (4.0, 0.5, 0.5, (1,))]
+    assert Text([(10.0, strut, whole)], 1.0).height(1.0) == 2.0  # 4 | 4 + 4
+    wide = [(3.0, 0.5, 0.5, None), (6.0, 0.5, 0.5, (1,)), (6.0, 0.5, 0.5, (1,))]
+    assert Text([(10.0, strut, wide)], 1.0).height(1.0) == 3.0  # 3 | 6 | 6
+
+
+def test_a_line_of_two_scripts_is_taller_than_either_alone(demand):
+    """Text in fonts whose baselines sit at different heights in their lines (Padauk and
+    Noto Sans) makes its line taller than its line height: the layout aligns them on one
+    baseline (CSS 2, 10.8). A line in one font is exactly as tall as its line height."""
+    from materialgen.project import Project, load
+
+    data = load(Project(PROJECT_ROOT, PROJECT_ROOT / "output"), None, ["my"])
+    burmese = Demand(PROJECT_ROOT / "templates" / "fonts", data.fonts, data.languages)
+
+    def height(text):
+        _, texts = burmese.frames(FRAME.format(lang="my", text=text), "my", PLACES)
+        body = texts["card back"].blocks[-1]  # the paragraph's, after the heading's
+        return Text([body], 1.0).height(1.0)
+
+    alone = height("ဖုန်း​ခေါ်​ပါ")
+    assert alone == pytest.approx(data.languages["my"].line_height)
+    assert height("ဖုန်း​ခေါ်​ပါ 233733") > alone + 0.05
+
+
+def test_the_room_around_an_element_counts_on_its_line(demand):
+    """The margin after an inline element (the gap after a phone number) is room taken on
+    its line: the calibration measures it, the prediction adds it after the element."""
+    frame = FRAME.format(lang="en", text='Call <span class="gap">911</span> now')
+
+    def widths(places):
+        _, texts = demand.frames(frame, "en", places)
+        _, _, pieces = texts["card back"].blocks[1]
+        return [width for width, *_ in pieces]
+
+    with_gap = {
+        "card back": {
+            **PLACES["card back"],
+            "p.body > span.gap": Place(1.0, "body", "p.body", 30.0, end=2.0),
+        }
+    }
+    plain, gapped = widths(PLACES), widths(with_gap)
+    assert len(plain) == len(gapped) == 4  # "Call ", "911", " ", "now"
+    assert gapped[1] == pytest.approx(plain[1] + 2.0)
+    assert gapped[:1] + gapped[2:] == pytest.approx(plain[:1] + plain[2:])
 
 
 def test_a_missing_or_broken_calibration_predicts_nothing(tmp_path):
