@@ -12,8 +12,13 @@ the zero-width spaces the catalogs' word segmentation inserts, between ideograph
 broken greedily into lines as wide as its block; what the layout keeps whole is kept whole
 (an inline block, such as "Call 1-888-373-7888", moves to the next line when it does not fit
 the rest of this one; a phone number's hyphens are no place to break: ``white-space:
-nowrap``). Where each text is set (its element's type size and line height, the block it
-flows in and that block's width, what keeps it whole) is measured by
+nowrap``), bold text in the bold font, and the margins of inline elements (the gap after a
+phone number) take room on their line. Each line is as tall as CSS makes it: from the
+highest reach above the baseline to the lowest below it, of its texts and the block's
+strut; text in two fonts whose baselines sit differently (Burmese and the Latin digits of a
+phone number) makes a line taller than either alone. Where each text is set (its element's
+type size, line height, weight and margins, the block it flows in and that block's width,
+what keeps it whole) is measured by
 ``python -m materialgen.calibrate`` on a layout of every language and kept, per material and
 frame, in templates/copyfit.yaml, with a line from the height of the lines to the frame's
 fill (``checks.frame_fill``): fill = bias * ((text * height + spacing * scale) * font scale
