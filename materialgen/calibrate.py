@@ -2,8 +2,8 @@
 materialgen.calibrate`` writes templates/copyfit.yaml, which a fresh build reads to predict
 each frame's type scale before its first layout (predict.py).
 
-Every material of every language is copyfitted as a build without an organisation does it
-(without adaptation steps or a prediction), and laid out again at two smaller scales, so
+Every material of every language is copyfitted as a build does it (without adaptation steps
+or a prediction), and laid out again at two smaller scales, so
 that each frame is measured over its range of scales. From the first layout of each, per
 material and frame: where each element's text is set (type size, line height, the block it
 flows in and its width). From every layout: a point (the height of the frame's lines as
@@ -12,10 +12,14 @@ by least squares, those near the fill a prediction aims at counting most; a poin
 across a page break (``frame_fill``'s rough measure) is left out, as it errs long. Last,
 every document is laid out once where the line predicts, and the mean of the fill measured
 over the fill predicted there (an overflow counting as full) becomes the line's ``bias``.
+All of it twice: without an organisation, and with the example one
+(materials/local-organisation.example.yaml), each in its section of the file. A community
+group's block is more text, and is set beside the QR code or among other lines, so a
+document that shows one follows a line of its own.
 
 Run it again after changing a template, a stylesheet or a material's layout, and commit the
 file. A stale file is not wrong, only slower: a fresh build then needs more layouts to
-settle (copyfitting checks every layout as before). It takes about 400 layouts.
+settle (copyfitting checks every layout as before). It takes about 900 layouts.
 """
 
 from __future__ import annotations
@@ -28,12 +32,25 @@ from pathlib import Path
 
 from . import PROJECT_ROOT
 from .copyfit import PREDICTED_TARGET
-from .predict import CALIBRATION, Demand
+from .predict import CALIBRATION, WITH_ORGANISATION, WITHOUT_ORGANISATION, Demand
+
+#: The organisation the design is calibrated with as well as without one, so that the text
+#: of a community group's block is known where it is set.
+EXAMPLE_ORGANISATION = Path("materials") / "local-organisation.example.yaml"
 
 
-def _design(project_root: Path):
-    """The project, its data without an organisation (calibrate the design itself: a
-    build's organisation is extra text in it), a worker over them, and the languages whose
+def _designs(project_root: Path) -> dict[str, Path | None]:
+    """The designs calibrated, by the section of the file that holds each: without an
+    organisation, and with the example one when the project has it."""
+    designs: dict[str, Path | None] = {WITHOUT_ORGANISATION: None}
+    if (project_root / EXAMPLE_ORGANISATION).is_file():
+        designs[WITH_ORGANISATION] = project_root / EXAMPLE_ORGANISATION
+    return designs
+
+
+def _design(project_root: Path, organisation: Path | None):
+    """The project, its data with ``organisation`` (None: without any, not even the
+    project's own local-organisation.yaml), a worker over them, and the languages whose
     catalogs load."""
     import dataclasses
 
@@ -42,16 +59,19 @@ def _design(project_root: Path):
     from .worker import Worker
 
     project = Project(project_root, project_root / "output")
-    data = load(project, None, None)
-    data = dataclasses.replace(data, content=dataclasses.replace(data.content, organisation=None))
+    data = load(project, organisation, None)
+    if organisation is None:
+        data = dataclasses.replace(
+            data, content=dataclasses.replace(data.content, organisation=None)
+        )
     worker = Worker(project, data, Options(previews=False))
     languages = [code for code in data.languages if not data.catalog_errors.get(code)]
     return project, data, worker, languages
 
 
-def measure(project_root: Path):
-    """Copyfit every material of every language once, as a fresh build without an
-    organisation would (without predicting). Returns the starts of the frames
+def measure(project_root: Path, organisation: Path | None = None):
+    """Copyfit every material of every language once, as a fresh build would (without
+    predicting), with ``organisation`` or without any. Returns the starts of the frames
     ((material, frame) -> scale), the sizes of their texts (material -> frame -> path ->
     (size, line height)), and the points: (material, frame) -> [(language, demand, scale,
     fill)] of every clean layout."""
@@ -59,11 +79,11 @@ def measure(project_root: Path):
     from .copyfit import copyfit
     from .plan import plan
 
-    project, data, worker, languages = _design(project_root)
-    materials = data.content.materials
     starts: dict[tuple[str, str], float] = {}
     observed: dict = {}  # (material, frame, path) -> [(size, line height, lang, block, width)]
     documents = []  # (material, language, html, [(frame, scale, fill)])
+    project, data, worker, languages = _design(project_root, organisation)
+    materials = data.content.materials
     for task in plan(data, languages, list(materials), None):
         material = materials[task.material]
         if material.impose:
@@ -266,27 +286,28 @@ def fit(points) -> dict:
     }
 
 
-def check_predictions(project_root: Path) -> dict[tuple[str, str], list[float]]:
-    """Every document laid out once at the scales predicted from the calibration file just
-    written: (material, frame) -> [measured fill / predicted fill] of the frames predicted
-    between their floor and ceiling."""
+def check_predictions(
+    project_root: Path, organisation: Path | None = None
+) -> dict[tuple[str, str], list[float]]:
+    """Every document, with ``organisation`` or without any, laid out once at the scales
+    predicted from the calibration file just written: (material, frame) -> [measured fill
+    / predicted fill] of the frames predicted between their floor and ceiling."""
     from .checks import frame_fill
     from .plan import plan
 
-    _, data, worker, languages = _design(project_root)
-    materials = data.content.materials
+    _, data, worker, languages = _design(project_root, organisation)
     ratios: dict[tuple[str, str], list[float]] = {}
+    materials = data.content.materials
     for task in plan(data, languages, list(materials), None):
         material = materials[task.material]
-        if material.impose or material.id not in worker.calibration:
+        calibration = worker.calibration_of(material)
+        if material.impose or calibration is None:
             continue
         sections = worker.sections(task.section_langs)
         prediction = worker.predicted(material, sections)
         html = data.renderer.render(material, sections, data.content, worker.options, {})
-        declared, texts = worker.demand.frames(
-            html, task.lang, worker.calibration[material.id].places
-        )
-        measures = worker.calibration[material.id].measures
+        declared, texts = worker.demand.frames(html, task.lang, calibration.places)
+        measures = calibration.measures
         expect = worker.expectations(material, sections)
         timing = {"layout": 0.0, "check": 0.0, "layouts": 0}
         document, _, _ = worker.attempt(material, sections, expect, timing, prediction.scales)
@@ -302,7 +323,7 @@ def check_predictions(project_root: Path) -> dict[tuple[str, str], list[float]]:
     return ratios
 
 
-def calibration_text(fitted: dict[str, dict[str, dict]]) -> str:
+def calibration_text(fitted: dict[str, dict[str, dict[str, dict]]]) -> str:
     import yaml
 
     header = (
@@ -310,14 +331,16 @@ def calibration_text(fitted: dict[str, dict[str, dict]]) -> str:
         "# before a fresh build's first layout (materialgen/predict.py). Written by\n"
         "# `python -m materialgen.calibrate`; run it again after changing a template, a\n"
         "# stylesheet or a material's layout (a stale file costs layouts, not correctness).\n"
-        "# Per material and frame: fill = bias * ((text * height of the lines + spacing * scale)\n"
-        "# * font scale + intercept); `places`: element path -> [type size, line height,\n"
-        "# block, block width in base em, inline block kept whole in, nowrap, bold, room\n"
-        "# before and after its element on a line in root em]; `points`,\n"
-        "# `rms`, `largest`: the layouts it was fitted on and how far their fills are from\n"
-        "# the line.\n"
+        "# `materials`: calibrated without an organisation; `with organisation`: with the\n"
+        "# example one (materials/local-organisation.example.yaml), for documents that show\n"
+        "# a community group's block. Per material and frame: fill = bias * ((text * height\n"
+        "# of the lines + spacing * scale) * font scale + intercept); `places`: element\n"
+        "# path -> [type size, line height, block, block width in base em, inline block kept\n"
+        "# whole in, nowrap, bold, room before and after its element on a line in root em];\n"
+        "# `points`, `rms`, `largest`: the layouts it was fitted on and how far their fills\n"
+        "# are from the line.\n"
     )
-    return header + yaml.safe_dump({"materials": fitted}, sort_keys=True, allow_unicode=True)
+    return header + yaml.safe_dump(fitted, sort_keys=True, allow_unicode=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -328,7 +351,34 @@ def main(argv: list[str] | None = None) -> int:
 
     root = args.project.resolve()
     fonts.isolate(root / "templates" / "fonts")
-    _, places, points = measure(root)
+    designs = _designs(root)
+    fitted: dict[str, dict[str, dict[str, dict]]] = {}
+    for section, organisation in designs.items():
+        fitted[section] = _fitted(*measure(root, organisation)[1:])
+    target = root / "templates" / CALIBRATION
+    target.write_text(calibration_text(fitted), encoding="utf-8")
+    # Then each document laid out where the file predicts, as a fresh build does: the
+    # fill measured there over the fill predicted, per frame (their mean), corrects what
+    # the line misses near the top (a block that no longer fits its page moves whole).
+    # (The predictions checked are the line's, without a correction: run once.)
+    for section, organisation in designs.items():
+        for (material, frame), ratios in sorted(check_predictions(root, organisation).items()):
+            fitted[section][material][frame]["bias"] = round(statistics.fmean(ratios), 4)
+    target.write_text(calibration_text(fitted), encoding="utf-8")
+    for section, materials in fitted.items():
+        for material, frames in materials.items():
+            for frame, line in frames.items():
+                print(
+                    f"{section}: {material} / {frame}: {line['points']} layouts, fill off the "
+                    f"line by {line['rms']:.3f} (rms), {line['largest']:.3f} at most; where "
+                    f"predicted, {line.get('bias', 1.0):.3f} times fuller than predicted"
+                )
+    print(f"{target}: {sum(len(f) for f in fitted[WITHOUT_ORGANISATION].values())} frames")
+    return 0
+
+
+def _fitted(places: dict, points: dict) -> dict[str, dict[str, dict]]:
+    """material -> frame -> its line and places, as the file holds them."""
     fitted: dict[str, dict[str, dict]] = {}
     for (material, frame), measured in sorted(points.items()):
         line = fit(measured)
@@ -347,24 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             for path, place in places.get(material, {}).get(frame, {}).items()
         }
         fitted.setdefault(material, {})[frame] = line
-    target = root / "templates" / CALIBRATION
-    target.write_text(calibration_text(fitted), encoding="utf-8")
-    # Then each document laid out where the file predicts, as a fresh build does: the
-    # fill measured there over the fill predicted, per frame (their mean), corrects what
-    # the line misses near the top (a block that no longer fits its page moves whole).
-    # (The predictions checked are the line's, without a correction: run once.)
-    for (material, frame), ratios in sorted(check_predictions(root).items()):
-        fitted[material][frame]["bias"] = round(statistics.fmean(ratios), 4)
-    target.write_text(calibration_text(fitted), encoding="utf-8")
-    for material, frames in fitted.items():
-        for frame, line in frames.items():
-            print(
-                f"{material} / {frame}: {line['points']} layouts, "
-                f"fill off the line by {line['rms']:.3f} (rms), {line['largest']:.3f} at most; "
-                f"where predicted, {line.get('bias', 1.0):.3f} times fuller than predicted"
-            )
-    print(f"{target}: {sum(len(f) for f in fitted.values())} frames")
-    return 0
+    return fitted
 
 
 if __name__ == "__main__":

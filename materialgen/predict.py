@@ -44,6 +44,9 @@ import yaml
 
 #: Where the calibration lives, relative to the templates folder it describes.
 CALIBRATION = "copyfit.yaml"
+#: Its sections: the design calibrated without an organisation, and with one (for the
+#: documents that show a community group's block).
+WITHOUT_ORGANISATION, WITH_ORGANISATION = "materials", "with organisation"
 #: A text's line height, when it is its language's (languages.yaml), or that one tightened
 #: for headings (Language.tight_line_height).
 BODY, TIGHT = "body", "tight"
@@ -480,13 +483,13 @@ class Calibration:
     places: dict[str, dict[str, Place]]
 
 
-def load_calibration(path: Path) -> dict[str, Calibration]:
-    """material -> Calibration; empty when the file is absent or unreadable (then every
-    frame starts at its declared start)."""
+def load_calibration(path: Path, section: str = WITHOUT_ORGANISATION) -> dict[str, Calibration]:
+    """material -> Calibration, from ``section`` of the file; empty when the file is absent
+    or unreadable (then every frame starts at its declared start)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         calibration = {}
-        for material, frames in (data.get("materials") or {}).items():
+        for material, frames in (data.get(section) or {}).items():
             measures, places = {}, {}
             for frame, m in (frames or {}).items():
                 measures[frame] = Measure(

@@ -24,7 +24,14 @@ from .content import Content, Material
 from .errors import InputError, display_path
 from .pdf import pdf_settings
 from .plan import Result, Task
-from .predict import CALIBRATION, Demand, load_calibration, predict, read_frames
+from .predict import (
+    CALIBRATION,
+    WITH_ORGANISATION,
+    Demand,
+    load_calibration,
+    predict,
+    read_frames,
+)
 from .project import Data, Project
 from .render import PAPER, Options, Section
 
@@ -54,6 +61,9 @@ class Worker:
         # What predicts a fresh document's type scales before its first layout (predict.py).
         self.calibration_path = project.templates_dir / CALIBRATION
         self.calibration = load_calibration(self.calibration_path)
+        self.calibration_with_organisation = load_calibration(
+            self.calibration_path, WITH_ORGANISATION
+        )
         self.demand = Demand(project.templates_dir / "fonts", data.fonts, data.languages)
         organisation = data.content.organisation
         if organisation and organisation.logo_png:  # served re-encoded (content.load_logo)
@@ -219,12 +229,21 @@ class Worker:
         html = self.renderer.render(
             material, sections, self.data.content, self.options, {}, frozenset()
         )
-        calibration = self.calibration.get(material.id)
+        calibration = self.calibration_of(material)
         if calibration is None:  # not calibrated: the declared starts
             declared, _ = read_frames(html, sections[0].language.code)
             return predict(declared, {}, {})
         declared, texts = self.demand.frames(html, sections[0].language.code, calibration.places)
         return predict(declared, texts, calibration.measures)
+
+    def calibration_of(self, material: Material):
+        """The calibration a document of ``material`` is predicted with: the one made with
+        an organisation when it shows this build's (or this batch document's) organisation."""
+        if self.data.content.organisation and not material.discreet:
+            found = self.calibration_with_organisation.get(material.id)
+            if found is not None:
+                return found
+        return self.calibration.get(material.id)
 
     def explain(self, fitted, sections: list[Section]) -> list[str]:
         """The problems as printed: with the catalog line of their text, what copyfitting

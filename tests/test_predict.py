@@ -11,6 +11,8 @@ import pytest
 from materialgen import PROJECT_ROOT
 from materialgen.predict import (
     CALIBRATION,
+    WITH_ORGANISATION,
+    WITHOUT_ORGANISATION,
     Declared,
     Demand,
     Measure,
@@ -162,15 +164,36 @@ def test_the_shipped_calibration_knows_every_frame(data):
     from materialgen.predict import read_frames
     from materialgen.render import Section
 
-    calibration = load_calibration(PROJECT_ROOT / "templates" / CALIBRATION)
+    path = PROJECT_ROOT / "templates" / CALIBRATION
     english = data.languages["en"]
-    for material in data.content.materials.values():
-        if material.impose:
-            continue
-        section = Section(english, Translator(english, data.catalogs["en"]))
-        html = data.renderer.render(material, [section], data.content, Options(), {})
-        declared, _ = read_frames(html, "en")
-        assert set(declared) <= set(calibration[material.id].measures), material.id
+    for section_name in (WITHOUT_ORGANISATION, WITH_ORGANISATION):
+        calibration = load_calibration(path, section_name)
+        for material in data.content.materials.values():
+            if material.impose:
+                continue
+            section = Section(english, Translator(english, data.catalogs["en"]))
+            html = data.renderer.render(material, [section], data.content, Options(), {})
+            declared, _ = read_frames(html, "en")
+            assert set(declared) <= set(calibration[material.id].measures), material.id
+
+
+def test_a_document_that_shows_an_organisation_is_predicted_as_one(tmp_path):
+    """A build with an organisation predicts the documents that show it from the
+    calibration made with the example organisation, which knows where its block is set; the
+    discreet card, which never shows it, from the one made without."""
+    from materialgen.worker import Worker
+
+    example = PROJECT_ROOT / "materials" / "local-organisation.example.yaml"
+    data = load(Project(PROJECT_ROOT, tmp_path), example, ["en"])
+    worker = Worker(Project(PROJECT_ROOT, tmp_path), data, Options(previews=False))
+    materials = data.content.materials
+    flyer = worker.calibration_of(materials["flyer"])
+    assert flyer is worker.calibration_with_organisation["flyer"]
+    assert flyer is not worker.calibration["flyer"]
+    assert any("organisation" in path for path in flyer.places["flyer"])
+    assert not any("organisation" in path for path in worker.calibration["flyer"].places["flyer"])
+    discreet = next(m for m in materials.values() if m.discreet)
+    assert worker.calibration_of(discreet) is worker.calibration[discreet.id]
 
 
 def layouts(out: str) -> int:
