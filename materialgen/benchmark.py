@@ -484,23 +484,30 @@ def main(argv: list[str] | None = None) -> int:
         f"{plain_cpu:.2f} s, {cases['plain'][-1]['written']} documents"
     )
     if "batch" in cases:
-        one = cases["single"][-1]
-        single_rate = (one["written"] + one["failed"]) / median("single")
+        single = cases["single"][-1]
+        single_rate = (single["written"] + single["failed"]) / median("single")
         last = cases["batch"][-1]
         done = last["written"] + last["failed"]  # a failed document costs its layouts too
         batch_rate = done / median("batch")
+        # The issue counts a batch's documents as organisations x languages x materials:
+        # every organisation's set holds the discreet cards, which are built once, shared.
+        delivered = args.coalition * (single["written"] + single["failed"])
         print(
-            f"coalition batch, {args.coalition} organisations: {done} documents "
+            f"coalition batch, {args.coalition} organisations: {done} documents built "
             f"({last['failed']} failed their print check) in {median('batch'):.1f} s = "
             f"{batch_rate:.2f} documents/s, CPU {median('batch', 'cpu'):.0f} s, "
             f"{last['layouts']} layouts per document; a single build with one of the "
-            f"organisations {single_rate:.2f} documents/s ({one['layouts']} layouts per "
-            f"document); ratio {batch_rate / single_rate:.2f} "
-            "(target at least 0.9)"
+            f"organisations {single_rate:.2f} documents/s ({single['layouts']} layouts per "
+            f"document); ratio {batch_rate / single_rate:.2f}"
+        )
+        print(
+            f"    the {args.coalition} organisations' sets: {delivered} documents (the discreet "
+            f"cards shared) = {delivered / median('batch'):.2f} documents/s; ratio "
+            f"{delivered / median('batch') / single_rate:.2f} (target at least 0.9)"
         )
         print(
             f"    CPU per document: batch {median('batch', 'cpu') / done:.3f} s, single build "
-            f"{median('single', 'cpu') / (one['written'] + one['failed']):.3f} s (the "
+            f"{median('single', 'cpu') / (single['written'] + single['failed']):.3f} s (the "
             "wall-clock ratio also depends on what else the machine runs)"
         )
         print(

@@ -483,11 +483,21 @@ class Calibration:
     places: dict[str, dict[str, Place]]
 
 
+@functools.lru_cache(maxsize=4)
+def _read(path: Path, stamp: tuple) -> dict:
+    """The calibration file, read once for both its sections while it is unchanged
+    (``stamp``), with libyaml's parser when there is one: the file is 80 kB, and every
+    worker process reads it. Its sections are copied out (load_calibration), never changed."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
+
+
 def load_calibration(path: Path, section: str = WITHOUT_ORGANISATION) -> dict[str, Calibration]:
     """material -> Calibration, from ``section`` of the file; empty when the file is absent
     or unreadable (then every frame starts at its declared start)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        stat = path.stat()
+        data = _read(path, (stat.st_mtime_ns, stat.st_size))
         calibration = {}
         for material, frames in (data.get(section) or {}).items():
             measures, places = {}, {}
