@@ -139,9 +139,9 @@ class _Frame:
                 # The prediction's own curve, set line by line, knows where a line breaks
                 # in two (a power law does not): aim with it, corrected by the fill measured.
                 ratio = fill / max(self.curve(scale), 1e-6)
-                estimate = self.ceiling
-                while estimate > self.floor + 1e-9 and ratio * self.curve(estimate) > TARGET:
-                    estimate = max(self.floor, estimate - STEP / 5)
+                estimate = largest_scale(
+                    self.floor, self.ceiling, lambda s: ratio * self.curve(s) <= TARGET
+                )
         margin = STEP / 4  # every trial a little inside what is known, so it teaches something
         if self.fit_at is not None and self.fail_at is not None:
             if estimate is None or not low + margin <= estimate <= high - margin:
@@ -157,11 +157,20 @@ class _Frame:
         return round(min(max(estimate, self.floor), self.ceiling), 4)
 
 
+def largest_scale(floor: float, ceiling: float, good) -> float:
+    """The largest scale, in steps of a fifth of STEP down from ``ceiling``, for which
+    ``good(scale)`` holds; ``floor`` when none does."""
+    scale = ceiling
+    while scale > floor + 1e-9 and not good(scale):
+        scale = max(floor, scale - STEP / 5)
+    return scale
+
+
 def copyfit(
     attempt,
     start: dict[str, float] | None = None,
     remembered=None,
-    first_full: float | dict[str, float] = FULL,
+    first_full: dict[str, float] | None = None,
     curves: dict | None = None,
 ) -> Fitted:
     """Lay out with the largest type scale of each frame, within its limits, that fits.
@@ -169,13 +178,12 @@ def copyfit(
     ``attempt(fits)`` lays the document out at the given frame scales and returns
     ``(document, problems, warnings)``. ``start``: the scales to try first (last build's,
     or predicted from the text); ``remembered``: the fill each frame had at them;
-    ``first_full``: how full a frame must be for its first layout to be taken (per frame,
-    lower for a predicted start: predict.first_full); ``curves``: per frame, the fill its
-    prediction expects at any scale, which the search then aims with. All frames are
-    searched at once, each
-    layout telling every frame whether it fits, so a card whose front is too long keeps its
-    back at full size. A problem no frame owns (text spilling outside every frame) counts
-    against all of them.
+    ``first_full``: per frame, how full it must be for its first layout to be taken (lower
+    for a predicted start: Prediction.full; FULL for a frame it does not name);
+    ``curves``: per frame, the fill its prediction expects at any scale, which the search
+    then aims with. All frames are searched at once, each layout telling every frame
+    whether it fits, so a card whose front is too long keeps its back at full size. A
+    problem no frame owns (text spilling outside every frame) counts against all of them.
     """
     start = dict(start or {})
     remembered = remembered or {}
@@ -207,11 +215,7 @@ def copyfit(
         for name, frame in frames.items():
             if frame.chosen is None:
                 remembered_fill = remembered.get(name) if trial[name] == start.get(name) else None
-                full = FULL
-                if layouts == 1:
-                    full = (
-                        first_full.get(name, FULL) if isinstance(first_full, dict) else first_full
-                    )
+                full = (first_full or {}).get(name, FULL) if layouts == 1 else FULL
                 frame.observe(
                     trial[name], name not in too_long, fills.get(name), remembered_fill, full
                 )

@@ -549,7 +549,7 @@ def predict(
     A predicted layout below the ceiling is taken when it fits and is PREDICTED_FULL full
     (copyfit.py says what that costs); a frame that starts where its template says must be
     FULL, as before."""
-    from .copyfit import FULL, PREDICTED_FULL, PREDICTED_TARGET, STEP
+    from .copyfit import FULL, PREDICTED_FULL, PREDICTED_TARGET, largest_scale
 
     scales, full, curves = {}, {}, {}
     for frame, limits in declared.items():
@@ -565,11 +565,11 @@ def predict(
         # to fill the frame to the aim, and to fit with type a little larger still: lines
         # come whole, and a line that breaks in two just above the scale (in the
         # prediction) may well break at it (in the layout).
-        scale = limits.ceiling
-        while scale > limits.floor + 1e-9 and (
-            fill(scale) > PREDICTED_TARGET or fill(scale * (1 + WIDTH_MARGIN)) > 1
-        ):
-            scale = max(limits.floor, scale - STEP / 5)
+        scale = largest_scale(
+            limits.floor,
+            limits.ceiling,
+            lambda s, fill=fill: fill(s) <= PREDICTED_TARGET and fill(s * (1 + WIDTH_MARGIN)) <= 1,
+        )
         scale = round(scale, 4)
         if scale < limits.ceiling and measure.spread > 0:
             # Likelier to fit at the ceiling (where any fill is taken) than to land between

@@ -188,7 +188,7 @@ class Worker:
         steps while a frame does not fit at its floor (adapt.py); then the full check once."""
         from .adapt import adapt
         from .checks import check_document
-        from .copyfit import FULL, copyfit
+        from .copyfit import copyfit
 
         expect = self.expectations(material, sections)
         content, options, render = self.data.content, self.options, self.renderer.render
@@ -205,7 +205,7 @@ class Worker:
 
             if start is predicted and predicted:
                 return copyfit(attempt, start, remembered, prediction.full, prediction.curves)
-            return copyfit(attempt, start, remembered, FULL)
+            return copyfit(attempt, start, remembered)
 
         def changes(steps: tuple[str, ...], step: str) -> bool:
             before = render(material, sections, content, options, {}, frozenset(steps))
